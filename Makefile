@@ -1,0 +1,74 @@
+# argmine: `make all` runs the pipeline on corpus/ into outputs/; `make test` runs the tests.
+# Each stage is a file target whose prerequisites are its inputs, so up-to-date stages are skipped.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGMINE := $(BIN)/argmine
+
+CORPUS   ?= corpus
+OUT      ?= outputs
+TOPIC    ?= security alliances
+MODEL_DIR ?= models/claims
+TAXONOMY ?= pipeline/resources/taxonomy.json
+GOLD     ?= corpus/annotations/claims.jsonl
+
+CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null)
+STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
+
+.PHONY: all install test segment entities claims themes report train evaluate bench clean
+
+all: install $(OUT)/report.html
+	@$(ARGMINE) show summary $(OUT)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The topic is a prerequisite of the claims: the stamp changes only when TOPIC does.
+$(OUT)/.topic: FORCE
+	@mkdir -p $(OUT)
+	@echo '$(TOPIC)' | cmp -s - $@ || echo '$(TOPIC)' > $@
+FORCE:
+
+$(OUT)/documents.jsonl $(OUT)/sentences.jsonl &: $(CORPUS_FILES) pipeline/segment.py pipeline/readers.py | $(VENV)/.installed
+	$(ARGMINE) segment $(CORPUS) --out $(OUT)
+
+$(OUT)/entities.jsonl: $(OUT)/sentences.jsonl pipeline/entities.py pipeline/resources/entity_patterns.jsonl pipeline/resources/aliases.json
+	$(ARGMINE) entities $(OUT)
+
+$(OUT)/claims.jsonl: $(OUT)/sentences.jsonl $(OUT)/.topic pipeline/claims.py pipeline/features.py pipeline/stance.py pipeline/resources/lexicon.json $(STANCE_MODEL)
+	$(ARGMINE) claims $(OUT) --topic '$(TOPIC)' --stance-model $(MODEL_DIR)
+
+$(OUT)/themes.jsonl: $(OUT)/claims.jsonl pipeline/themes.py $(TAXONOMY)
+	$(ARGMINE) themes $(OUT) --taxonomy $(TAXONOMY)
+
+$(OUT)/report.html: $(OUT)/documents.jsonl $(OUT)/entities.jsonl $(OUT)/claims.jsonl $(OUT)/themes.jsonl pipeline/report.py
+	$(ARGMINE) report $(OUT)
+
+segment: $(OUT)/sentences.jsonl
+entities: $(OUT)/entities.jsonl
+claims: $(OUT)/claims.jsonl
+themes: $(OUT)/themes.jsonl
+report: $(OUT)/report.html
+
+# Retrain the stance model from the gold (and the external data named in the model card).
+train: install
+	$(ARGMINE) train --gold $(GOLD) --corpus $(CORPUS) --out $(MODEL_DIR)
+
+# Score every stage against the gold: leave-one-document-out for anything trained on it.
+evaluate: install
+	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json
+
+bench: install
+	$(BIN)/python bench/run.py
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(OUT)/.cache $(OUT)/.topic

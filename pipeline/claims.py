@@ -1,0 +1,144 @@
+"""Stage 3, claims: the stance of every sentence toward a topic, and who holds it.
+
+For each ``sentence`` and ``list_item`` segment: the stance (pro, con, neutral) with calibrated
+probabilities, the words that drove it, and the holder of a reported position (``critics``,
+``Minister Oduya``, a transcript speaker). ``ClaimAnnotator`` is the same work as a spaCy
+component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
+``Span._.stance_scores``, ``Span._.cues`` and ``Span._.attributed_to`` on every sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .entities import group_by_doc
+from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
+from .io import read_jsonl, write_jsonl
+from .nlp import ParseCache, load_model as load_spacy
+from .stance import LABELS, Classifier, load_model
+
+CLAIM_KINDS = ("sentence", "list_item")
+DEFAULT_MODEL_DIR = Path("models/claims")
+_PRONOUNS = {"they", "he", "she", "these", "those"}
+
+for _name in ("stance", "stance_scores", "cues", "attributed_to"):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=None)
+
+
+def attribution(sent: Span, previous: str | None = None, speaker: str | None = None) -> str | None:
+    """Holder of the position the sentence reports, or None for the author's own voice.
+
+    The last reporting frame wins ("Critics warn ...; supporters argue ..." -> supporters);
+    "They contend ..." continues the previous sentence's holder; a transcript speaker holds
+    every sentence of the turn that names no other holder.
+    """
+    frames = reporting_frames(sent, default_lexicon())
+    if frames:
+        verb, subject = frames[-1]
+        if subject.lower_ in _PRONOUNS:
+            return previous or speaker
+        return holder_phrase(subject)
+    first = next((t for t in sent if not t.is_space and not t.is_punct), None)
+    if previous and first is not None and first.lower_ in _PRONOUNS and first.dep_ in ("nsubj", "nsubjpass"):
+        head = first.head
+        if head.lemma_ in default_lexicon().reporting_verbs:
+            return previous
+    return speaker
+
+
+def annotate(spans: list[Span], topic: str, model: Classifier, speakers: list[str | None] | None = None) -> list[dict[str, Any]]:
+    """Stance, scores, cues and holder for consecutive sentence spans of one document."""
+    features: list[Features] = [sentence_features(span, topic) for span in spans]
+    proba = model.predict_proba(features) if spans else []
+    results = []
+    previous: str | None = None
+    for i, span in enumerate(spans):
+        scores = {label: float(p) for label, p in zip(LABELS, proba[i])}
+        # Rounded so that the file is byte-identical across machines; re-normalised to sum to 1.
+        rounded = {k: round(v, 6) for k, v in scores.items()}
+        rounded["neutral"] = round(1.0 - rounded["pro"] - rounded["con"], 6)
+        stance = max(LABELS, key=lambda label: rounded[label])
+        holder = attribution(span, previous, speakers[i] if speakers else None)
+        previous = holder if holder != (speakers[i] if speakers else None) else previous
+        results.append({"stance": stance, "confidence": rounded[stance], "scores": rounded,
+                        "attributed_to": holder, "cues": model.explain(features[i], stance)})
+    return results
+
+
+@Language.factory(
+    "argmine_claims",
+    default_config={"topic": "security alliances", "model_dir": None},
+    requires=["doc.sents", "token.lemma", "token.dep"],
+    assigns=["span._.stance", "span._.stance_scores", "span._.cues", "span._.attributed_to"],
+)
+def make_claim_annotator(nlp: Language, name: str, *, topic: str, model_dir: str | None) -> "ClaimAnnotator":
+    return ClaimAnnotator(nlp, name, topic=topic, model_dir=model_dir)
+
+
+class ClaimAnnotator:
+    """Sets stance, scores, cues and holder on every sentence of a doc.
+
+    topic: what the stance is taken toward.
+    model_dir: a folder written by ``argmine train``; None uses the cue-lexicon model.
+    """
+
+    def __init__(self, nlp: Language, name: str = "argmine_claims", *, topic: str = "security alliances",
+                 model_dir: str | None = None) -> None:
+        self.name = name
+        self.topic = topic
+        self.model_dir = model_dir
+        self.model = load_model(Path(model_dir) if model_dir else None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        sents = [s for s in doc.sents if s.text.strip()]
+        for span, result in zip(sents, annotate(sents, self.topic, self.model)):
+            span._.stance = result["stance"]
+            span._.stance_scores = result["scores"]
+            span._.cues = result["cues"]
+            span._.attributed_to = result["attributed_to"]
+        return doc
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        if self.model_dir is not None and hasattr(self.model, "save"):
+            self.model.save(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
+        if (Path(path) / "config.json").exists():
+            self.model_dir = str(path)
+            self.model = load_model(Path(path))
+        return self
+
+
+def segment_spans(doc: Doc, segments: list[dict[str, Any]]) -> list[Span]:
+    """The parsed span of each segment; offsets are exact, so the span covers whole tokens."""
+    spans = []
+    for seg in segments:
+        span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
+        spans.append(span if span is not None else doc[0:0])
+    return spans
+
+
+def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, model: str | None = None) -> dict[str, int]:
+    """Classify every sentence and list item of ``out``; return counts by stance."""
+    segments = {doc_id: [s for s in segs if s["kind"] in CLAIM_KINDS]
+                for doc_id, segs in group_by_doc(read_jsonl(out / "sentences.jsonl")).items()}
+    stance_model = load_model(model_dir if model_dir and (model_dir / "config.json").exists() else None)
+    nlp = load_spacy(model)
+    cache = ParseCache(out, nlp)
+    records = []
+    for document in read_jsonl(out / "documents.jsonl"):
+        segs = segments.get(document["doc_id"], [])
+        doc = cache.load(document["text"])
+        results = annotate(segment_spans(doc, segs), topic, stance_model, [s["speaker"] for s in segs])
+        for seg, result in zip(segs, results):
+            records.append({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
+                            "topic": topic, **result, "model": stance_model.name})
+    write_jsonl(out / "claims.jsonl", records)
+    counts = {label: sum(r["stance"] == label for r in records) for label in LABELS}
+    return {"claims": len(records), **counts}

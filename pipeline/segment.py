@@ -1,0 +1,235 @@
+"""Stage 1, segment: read every document, clean scraper debris, split it into segments.
+
+Writes ``documents.jsonl`` (one record per file, with the cleaned text) and ``sentences.jsonl``
+(headings, sentences, list items and boilerplate, with exact character offsets into that text,
+the section they fall under and the speaker of a transcript turn).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc
+
+from .io import ArgmineError, slugify, write_jsonl
+from .nlp import ParseCache, load_model
+from .readers import DEFAULT_MAX_BYTES, InputError, RawDocument, read_document
+
+IGNORE_FILE = ".argmineignore"
+
+_EDIT_SUFFIX = re.compile(r"^(\S.{0,150}?[a-z0-9)\]])Edit$")
+_EMPTY_TAILS = {"see also", "references", "external links", "further reading", "notes"}
+_MD_HEADING = re.compile(r"#{1,6}[ \t]+")
+BULLET = re.compile(r"(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\(?\d{1,3}[.)])[ \t]+(?=\S)")
+_SPEAKER = re.compile(
+    r"((?:(?:MR|MRS|MS|DR|PROF|SEN|REP|GEN|ADM|AMB|GOV)\.?\s)?[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-.]+){0,3}):[ \t]+(?=\S)"
+)
+_HEADING_END_OK = re.compile(r"[\w)\]]$")
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|info|news|co\.uk)\b", re.I)
+_CALL_TO_ACTION = re.compile(
+    r"\b(visit|explore|subscribe|follow us|sign up|click|read more|check out|head over|go to|"
+    r"find out more|stay informed|newsletter|download)\b", re.I)
+_FURNITURE = re.compile(
+    r"^(advertisement|share( this( article| page)?)?|related (articles|posts|stories)|read more|"
+    r"(sign up|subscribe|follow us)\b.*|cookie.*|skip to (main )?content|back to top)$", re.I)
+# Wiki-style cross references ("See also NATO and collective security.") are navigation.
+_CROSS_REFERENCE = re.compile(r"^See (also )?\S+(\s+\S+){0,14}$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str
+    start: int
+    end: int
+    section: str | None
+    speaker: str | None
+
+
+def discover(corpus: Path) -> list[Path]:
+    """Input files under ``corpus`` (or the file itself), sorted, skipping hidden and ignored ones."""
+    if corpus.is_file():
+        return [corpus]
+    if not corpus.is_dir():
+        raise ArgmineError(f"{corpus}: no such file or folder")
+    ignore_file = corpus / IGNORE_FILE
+    patterns = []
+    if ignore_file.exists():
+        patterns = [p.strip().rstrip("/") for p in ignore_file.read_text("utf-8").splitlines()
+                    if p.strip() and not p.startswith("#")]
+    files = []
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if any(fnmatch.fnmatch(str(rel), p) or fnmatch.fnmatch(rel.parts[0], p) for p in patterns):
+            continue
+        files.append(path)
+    return files
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip()[-1:] in ".!?:;\"”’)"
+
+
+def _is_marked(line: str) -> bool:
+    stripped = line.lstrip()
+    return bool(BULLET.match(stripped) or _MD_HEADING.match(stripped) or _SPEAKER.match(stripped))
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join lines that a hard wrap split in the middle of a sentence (PDF, e-mail, plain text)."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        joinable = (prev.strip() and line.strip() and not _is_marked(line) and not _ends_sentence(prev)
+                    and (line.lstrip()[0].islower() or (50 <= len(prev) <= 100 and 40 <= len(line.strip()) <= 100)))
+        if joinable:
+            if prev.endswith("-") and prev[-2:-1].isalpha() and line.lstrip()[0].islower():
+                out[-1] = prev[:-1] + line.lstrip()
+            else:
+                out[-1] = prev + " " + line.lstrip()
+        else:
+            out.append(line)
+    return out
+
+
+def clean_text(text: str) -> str:
+    """Normalise line ends and spacing, strip the scraper's marks, and drop empty tails."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = re.sub(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]", "", text).replace("\t", " ")
+    lines = [_EDIT_SUFFIX.sub(r"\1", line.rstrip()) for line in text.split("\n")]
+    lines = _unwrap(lines)
+    while lines and (not lines[-1].strip() or lines[-1].strip().lower().rstrip(":") in _EMPTY_TAILS):
+        lines.pop()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def is_heading_line(line: str) -> bool:
+    """A short title-like line with no sentence-final punctuation."""
+    words = line.split()
+    return (1 <= len(words) <= 14 and len(line) <= 120 and bool(_HEADING_END_OK.search(line))
+            and (line[0].isupper() or line[0].isdigit()) and not _URL.search(line))
+
+
+def _is_promotional(text: str) -> bool:
+    text = text.strip()
+    return bool(_FURNITURE.match(text) or _CROSS_REFERENCE.match(text)
+                or (_URL.search(text) and _CALL_TO_ACTION.search(text)))
+
+
+def _sentences_in(doc: Doc, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Character spans of spaCy's sentences inside [start, end), trimmed of white space."""
+    text = doc.text
+    span = doc.char_span(start, end, alignment_mode="expand")
+    sents = list(span.sents) if span is not None else []
+    bounds = [max(start, s.start_char) for s in sents] or [start]
+    bounds[0] = start
+    # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces.
+    bounds = [b for i, b in enumerate(bounds) if i == 0 or text[start:b].rstrip()[-1:] != ":"]
+    for a, b in zip(bounds, bounds[1:] + [end]):
+        b = min(b, end)
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b and any(ch.isalnum() for ch in text[a:b]):
+            yield a, b
+
+
+def segment_text(doc: Doc) -> list[Segment]:
+    """Split a parsed, cleaned document into segments, line by line."""
+    text = doc.text
+    segments: list[Segment] = []
+    section: str | None = None
+    speaker: str | None = None
+    offset = 0
+    for line in text.split("\n"):
+        line_start, offset = offset, offset + len(line) + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start = line_start + len(line) - len(line.lstrip())
+        end = start + len(stripped)
+        if marker := _MD_HEADING.match(stripped):
+            segments.append(Segment("heading", start + marker.end(), end, section, None))
+            section, speaker = stripped[marker.end():], None
+            continue
+        if _FURNITURE.match(stripped):
+            segments.append(Segment("boilerplate", start, end, section, speaker))
+            continue
+        if (bullet := BULLET.match(stripped)) is not None:
+            kind, start = "list_item", start + bullet.end()
+        elif is_heading_line(stripped) and not _SPEAKER.match(stripped):
+            segments.append(Segment("heading", start, end, section, None))
+            section, speaker = stripped, None
+            continue
+        else:
+            kind = "sentence"
+            if turn := _SPEAKER.match(stripped):
+                speaker, start = turn.group(1), start + turn.end()
+        for a, b in _sentences_in(doc, start, end):
+            seg_kind = "boilerplate" if _is_promotional(text[a:b]) else kind
+            segments.append(Segment(seg_kind, a, b, section, speaker))
+    return segments
+
+
+def _unique_ids(paths: list[Path]) -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for path in paths:
+        base = slugify(path.stem)
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def sentence_records(doc_id: str, doc: Doc) -> list[dict[str, Any]]:
+    return [
+        {"doc_id": doc_id, "sent_id": f"{doc_id}:{i:04d}", "index": i, "kind": s.kind,
+         "text": doc.text[s.start:s.end], "start": s.start, "end": s.end,
+         "section": s.section, "speaker": s.speaker}
+        for i, s in enumerate(segment_text(doc))
+    ]
+
+
+def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
+        max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print) -> dict[str, int]:
+    """Segment every readable document under ``corpus`` into ``out``; return counts."""
+    raws: list[RawDocument] = []
+    for path in discover(corpus):
+        try:
+            raw = read_document(path, max_bytes=max_bytes)
+        except InputError as err:
+            warn(f"skipped {path}: {err}")
+            continue
+        raws.append(raw)
+    cleaned = [clean_text(raw.text) for raw in raws]
+    kept = [(raw, text) for raw, text in zip(raws, cleaned) if text.strip()]
+    for raw, text in zip(raws, cleaned):
+        if not text.strip():
+            warn(f"skipped {raw.path}: no text after cleaning")
+    if not kept:
+        raise ArgmineError(f"{corpus}: no readable documents (.txt, .md, .html, .pdf) found")
+    nlp = load_model(model)
+    cache = ParseCache(out, nlp)
+    texts = [text for _, text in kept]
+    todo = [t for t in dict.fromkeys(texts) if not cache.has(t)]
+    for _ in cache.parse(todo, workers=workers):
+        pass
+    doc_ids = _unique_ids([raw.path for raw, _ in kept])
+    documents, sentences = [], []
+    for doc_id, (raw, text) in zip(doc_ids, kept):
+        doc = cache.load(text)
+        records = sentence_records(doc_id, doc)
+        title = next((r["text"] for r in records if r["kind"] == "heading"), None)
+        documents.append({"doc_id": doc_id, "path": str(raw.path), "format": raw.format,
+                          "encoding": raw.encoding, "sha256": raw.sha256, "title": title, "text": text})
+        sentences.extend(records)
+    write_jsonl(out / "documents.jsonl", documents)
+    write_jsonl(out / "sentences.jsonl", sentences)
+    return {"documents": len(documents), "segments": len(sentences), "skipped": len(raws) - len(kept)}

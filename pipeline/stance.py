@@ -1,0 +1,189 @@
+"""Stance models: from sentence features to calibrated pro / con / neutral probabilities.
+
+``StanceModel`` is a scikit-learn estimator (a ``Pipeline`` of a ``DictVectorizer`` and a
+multinomial ``LogisticRegression``) with a temperature fitted on held-out scores so that its
+probabilities are calibrated. ``LexiconModel`` is the transparent cue-lexicon baseline. Both
+explain a decision with the sentence's own words, and both save to a folder of
+``config.json`` plus NumPy arrays: nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from .features import Features
+from .io import ArgmineError, write_json
+
+LABELS = ("pro", "con", "neutral")
+CONFIG = "config.json"
+WEIGHTS = "weights.npz"
+
+
+class Classifier(Protocol):
+    """What the claims stage needs of a stance model."""
+
+    name: str
+
+    def predict_proba(self, X: list[Features]) -> np.ndarray: ...
+
+    def explain(self, features: Features, label: str, k: int = 5) -> list[str]: ...
+
+
+def _cues(contributions: dict[str, float], features: Features, k: int) -> list[str]:
+    """The words behind the features that pushed hardest toward the decided label."""
+    cues: list[str] = []
+    for name, weight in sorted(contributions.items(), key=lambda kv: (-kv[1], kv[0])):
+        if weight <= 0:
+            break
+        for words in features.evidence.get(name, []):
+            if words not in cues:
+                cues.append(words)
+        if len(cues) >= k:
+            break
+    return cues[:k]
+
+
+class StanceModel(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression over sentence features, with temperature calibration.
+
+    C: inverse regularisation strength.
+    min_count: a feature must occur in this many training sentences to be kept.
+    class_weight: passed to LogisticRegression; "balanced" evens out rare classes.
+    """
+
+    def __init__(self, C: float = 0.5, min_count: int = 2, class_weight: str | None = "balanced",
+                 max_iter: int = 3000) -> None:
+        self.C = C
+        self.min_count = min_count
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    @property
+    def name(self) -> str:
+        return getattr(self, "name_", "argmine-stance")
+
+    def _pipeline(self) -> Pipeline:
+        return Pipeline([
+            ("vectorize", DictVectorizer(sort=True)),
+            ("classify", LogisticRegression(C=self.C, class_weight=self.class_weight,
+                                            max_iter=self.max_iter, random_state=0)),
+        ])
+
+    def fit(self, X: list[Features], y: list[str], sample_weight: np.ndarray | None = None) -> "StanceModel":
+        counts = Counter(name for f in X for name in f.values)
+        keep = {name for name, n in counts.items() if n >= self.min_count}
+        rows = [{k: v for k, v in f.values.items() if k in keep} for f in X]
+        self.pipeline_ = self._pipeline()
+        self.pipeline_.fit(rows, list(y), classify__sample_weight=sample_weight)
+        self.classes_ = self.pipeline_.classes_
+        self.temperature_ = 1.0
+        return self
+
+    def decision_function(self, X: list[Features]) -> np.ndarray:
+        return self.pipeline_.decision_function([f.values for f in X])
+
+    def predict_proba(self, X: list[Features]) -> np.ndarray:
+        """Probabilities in the order of ``LABELS``."""
+        scores = self.decision_function(X) / self.temperature_
+        proba = softmax(scores, axis=1)
+        order = [list(self.classes_).index(label) for label in LABELS]
+        return proba[:, order]
+
+    def predict(self, X: list[Features]) -> np.ndarray:
+        return np.array(LABELS)[self.predict_proba(X).argmax(axis=1)]
+
+    def calibrate(self, scores: np.ndarray, y: list[str]) -> "StanceModel":
+        """Fit the temperature that minimises log-loss of held-out ``scores`` (decision_function)."""
+        index = np.array([list(self.classes_).index(label) for label in y])
+        grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 81))
+        losses = [-np.log(softmax(scores / t, axis=1)[np.arange(len(index)), index] + 1e-12).mean() for t in grid]
+        self.temperature_ = float(grid[int(np.argmin(losses))])
+        return self
+
+    def explain(self, features: Features, label: str, k: int = 5) -> list[str]:
+        vectorizer: DictVectorizer = self.pipeline_.named_steps["vectorize"]
+        coef = self.pipeline_.named_steps["classify"].coef_
+        row = list(self.classes_).index(label)
+        mean = coef.mean(axis=0)
+        contributions = {}
+        for name, value in features.values.items():
+            col = vectorizer.vocabulary_.get(name)
+            if col is not None:
+                contributions[name] = value * (coef[row, col] - mean[col])
+        return _cues(contributions, features, k)
+
+    def save(self, folder: Path, meta: dict[str, Any] | None = None) -> None:
+        """Write ``config.json`` (parameters, vocabulary, metadata) and ``weights.npz``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        classifier = self.pipeline_.named_steps["classify"]
+        vectorizer = self.pipeline_.named_steps["vectorize"]
+        config = {"type": "StanceModel", "name": self.name, "params": self.get_params(),
+                  "classes": list(self.classes_), "temperature": self.temperature_,
+                  "features": list(vectorizer.feature_names_), "meta": meta or {}}
+        write_json(folder / CONFIG, config)
+        np.savez(folder / WEIGHTS, coef=classifier.coef_, intercept=classifier.intercept_)
+
+    @classmethod
+    def load(cls, folder: Path) -> "StanceModel":
+        config = json.loads((folder / CONFIG).read_text("utf-8"))
+        with np.load(folder / WEIGHTS, allow_pickle=False) as weights:
+            coef, intercept = weights["coef"], weights["intercept"]
+        model = cls(**config["params"])
+        model.pipeline_ = model._pipeline()
+        vectorizer = model.pipeline_.named_steps["vectorize"]
+        vectorizer.feature_names_ = config["features"]
+        vectorizer.vocabulary_ = {name: i for i, name in enumerate(config["features"])}
+        classifier = model.pipeline_.named_steps["classify"]
+        classifier.classes_ = np.array(config["classes"])
+        classifier.coef_, classifier.intercept_ = coef, intercept
+        model.classes_ = classifier.classes_
+        model.temperature_ = config["temperature"]
+        model.name_ = config["name"]
+        return model
+
+
+class LexiconModel:
+    """The cue-lexicon baseline: evaluative words, flipped by negation and reducers, decide."""
+
+    name = "argmine-lexicon-0.1"
+    # How much each feature counts toward pro (+) or con (-).
+    WEIGHTS = {"pol_pos": 1.0, "pol_neg": -1.0, "pol_pos_late": 1.0, "pol_neg_late": -1.0,
+               "frame_pro": 1.5, "frame_con": -1.5, "frame_verb_neg": -1.0}
+
+    def _score(self, features: Features) -> float:
+        return sum(w * features.values.get(name, 0.0) for name, w in self.WEIGHTS.items())
+
+    def predict_proba(self, X: list[Features]) -> np.ndarray:
+        scores = np.array([self._score(f) for f in X])
+        logits = np.stack([scores, -scores, np.full_like(scores, 0.5)], axis=1)
+        return softmax(logits, axis=1)
+
+    def predict(self, X: list[Features]) -> np.ndarray:
+        return np.array(LABELS)[self.predict_proba(X).argmax(axis=1)]
+
+    def explain(self, features: Features, label: str, k: int = 5) -> list[str]:
+        sign = {"pro": 1.0, "con": -1.0}.get(label, 0.0)
+        contributions = {name: sign * w * features.values.get(name, 0.0) for name, w in self.WEIGHTS.items()}
+        return _cues(contributions, features, k)
+
+
+def load_model(folder: Path | None) -> Classifier:
+    """The trained model in ``folder``, or the lexicon baseline when ``folder`` is None."""
+    if folder is None:
+        return LexiconModel()
+    if not (folder / CONFIG).exists():
+        raise ArgmineError(f"{folder}: no stance model here (expected {CONFIG}); run `argmine train`")
+    try:
+        return StanceModel.load(folder)
+    except (KeyError, ValueError, OSError) as err:
+        raise ArgmineError(f"{folder}: damaged stance model ({err})") from None

@@ -1,0 +1,85 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.claims import attribution
+from pipeline.features import sentence_features
+from pipeline.stance import LABELS, LexiconModel, StanceModel
+
+
+@pytest.mark.parametrize("text, holder", [
+    ("Critics warn that deep commitments may drag a country into distant wars.", "critics"),
+    ("Supporters of a three percent target argue that it restores credibility.", "supporters"),
+    ("Others fear that enlargement provokes rivals.", "others"),
+    ("The ministers reaffirmed their commitment to collective defence.", "the ministers"),
+    ("Some economists say the costs are overstated.", "some economists"),
+    ("Minister Oduya argued that the pact protects trade.", "Minister Oduya"),
+    ("Critics call the targets arbitrary; supporters argue they are essential.", "supporters"),
+    ("Alliances enable burden sharing.", None),
+])
+def test_attribution(nlp, text: str, holder: str | None) -> None:
+    assert attribution(nlp(text)[:]) == holder
+
+
+def test_speaker_holds_the_turn_and_pronouns_continue_a_holder(nlp) -> None:
+    assert attribution(nlp("The pact works.")[:], speaker="MR. KEANE") == "MR. KEANE"
+    assert attribution(nlp("They contend that deterrence needs hardware.")[:], previous="critics") == "critics"
+
+
+def test_negation_and_reducers_flip_polarity(nlp) -> None:
+    reduced = sentence_features(nlp("Alliances reduce the risk of war.")[:], "alliances")
+    assert reduced.values.get("pol_pos", 0) >= 1 and "pol_neg" not in reduced.values
+    negated = sentence_features(nlp("The plan is not effective.")[:], "plan")
+    assert negated.values.get("pol_neg", 0) >= 1
+
+
+def test_topic_words_are_masked(nlp) -> None:
+    feats = sentence_features(nlp("Carbon taxes cut emissions.")[:], "carbon taxes")
+    assert "w=<topic>" in feats.values and "w=carbon" not in feats.values
+
+
+def test_stance_model_learns_saves_and_loads_without_pickle(nlp, tmp_path: Path) -> None:
+    texts = {"pro": ["This policy brings great benefits.", "It strengthens stability and protects people."],
+             "con": ["This policy is costly and risky.", "Critics warn it undermines trust."],
+             "neutral": ["The policy was introduced in 1990.", "The report describes the rules."]}
+    X = [sentence_features(nlp(t)[:], "policy") for label in LABELS for t in texts[label]] * 3
+    y = [label for label in LABELS for _ in texts[label]] * 3
+    model = StanceModel(C=10.0, min_count=1).fit(X, y)
+    proba = model.predict_proba(X)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert list(model.predict(X)) == y
+    model.save(tmp_path / "m")
+    assert not list((tmp_path / "m").glob("*.pkl"))
+    loaded = StanceModel.load(tmp_path / "m")
+    assert np.allclose(loaded.predict_proba(X), proba)
+    assert loaded.explain(X[2], "con")  # cues are the sentence's words
+    assert all(cue in "This policy is costly and risky." for cue in loaded.explain(X[2], "con"))
+
+
+def test_lexicon_model_gives_probabilities(nlp) -> None:
+    X = [sentence_features(nlp("Free riding is a persistent concern.")[:], "alliances")]
+    proba = LexiconModel().predict_proba(X)
+    assert proba.shape == (1, 3) and abs(proba.sum() - 1) < 1e-9
+    assert LexiconModel().predict(X)[0] == "con"
+
+
+def test_claims_fill_every_field(tiny_run: Path) -> None:
+    claims = [json.loads(line) for line in (tiny_run / "claims.jsonl").read_text("utf-8").splitlines()]
+    assert claims
+    for claim in claims:
+        assert abs(sum(claim["scores"].values()) - 1.0) < 1e-6
+        assert claim["confidence"] == max(claim["scores"].values())
+        assert claim["stance"] == max(claim["scores"], key=claim["scores"].get)
+
+
+def test_spacy_component_on_a_users_own_pipeline() -> None:
+    from pipeline.nlp import load_model
+
+    custom = load_model()
+    custom.add_pipe("argmine_claims", config={"topic": "alliances"})
+    doc = custom("Critics warn that alliances drag nations into wars. NATO was founded in 1949.")
+    sents = list(doc.sents)
+    assert sents[0]._.stance == "con" and sents[0]._.attributed_to == "critics"
+    assert set(sents[1]._.stance_scores) == set(LABELS)

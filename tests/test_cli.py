@@ -1,0 +1,51 @@
+"""End-to-end: the whole pipeline on a tiny corpus, its outputs checked against the schemas."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.io import validate_record
+
+FILES = ["documents", "sentences", "entities", "claims", "themes"]
+
+
+def test_run_writes_every_file_and_each_validates(tiny_run: Path) -> None:
+    for name in FILES:
+        lines = (tiny_run / f"{name}.jsonl").read_text("utf-8").splitlines()
+        assert lines, name
+        for line in lines:
+            validate_record(json.loads(line), name)
+    assert (tiny_run / "report.html").read_text("utf-8").startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize("command", ["run", "segment", "entities", "claims", "themes", "report", "train", "evaluate"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_bad_files_are_skipped_with_one_line_each(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Alliances deter aggression.\n")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
+    result = CliRunner().invoke(main, ["segment", str(corpus), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "empty.txt: empty file" in result.output and "image.png: unsupported" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_readable_document_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    result = CliRunner().invoke(main, ["segment", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0 and "no readable documents" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_stage_without_its_input_names_the_stage_to_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["claims", str(tmp_path)])
+    assert result.exit_code != 0 and "argmine segment" in result.output
