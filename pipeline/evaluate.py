@@ -1,0 +1,223 @@
+"""Score every stage against gold labels (``argmine evaluate``).
+
+Stance is scored leave-one-document-out: the model is trained on all documents but one and
+tested on that one, for every document, with the majority class and the cue lexicon beside it.
+Attribution, entities and themes involve no training on the gold and are scored directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+from . import entities as entities_stage
+from . import segment as segment_stage
+from .claims import attribution, segment_spans
+from .entities import group_by_doc
+from .io import read_jsonl, write_json
+from .nlp import ParseCache, load_model as load_spacy
+from .stance import LABELS, LexiconModel
+from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
+from .training import EXTERNAL_SETS, Example, corpus_examples, external_examples, fit, load_gold
+
+GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
+
+
+def classification_metrics(gold: list[str], pred: list[str], proba: np.ndarray | None = None) -> dict[str, Any]:
+    p, r, f, n = precision_recall_fscore_support(gold, pred, labels=list(LABELS), zero_division=0)
+    result = {
+        "macro_f1": float(f1_score(gold, pred, labels=list(LABELS), average="macro", zero_division=0)),
+        "accuracy": float(np.mean(np.array(gold) == np.array(pred))),
+        "per_class": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}
+                      for i, c in enumerate(LABELS)},
+        "confusion": {"labels": list(LABELS), "matrix": confusion_matrix(gold, pred, labels=list(LABELS)).tolist()},
+    }
+    if proba is not None:
+        result["ece"] = expected_calibration_error(gold, proba)
+    return result
+
+
+def expected_calibration_error(gold: list[str], proba: np.ndarray, bins: int = 10) -> float:
+    """Gap between confidence and accuracy, averaged over ten confidence bins."""
+    confidence = proba.max(axis=1)
+    correct = np.array(LABELS)[proba.argmax(axis=1)] == np.array(gold)
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mask = (confidence > lo) & (confidence <= hi)
+        if mask.any():
+            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
+    return float(total)
+
+
+def stance_lodo(examples: list[Example], extra: list[Example]) -> dict[str, Any]:
+    """Leave-one-document-out: train on the other documents (plus ``extra``), test on one."""
+    docs = sorted({e.group for e in examples})
+    gold, pred, majority, proba = [], [], [], []
+    for doc in docs:
+        train = [e for e in examples if e.group != doc] + extra
+        test = [e for e in examples if e.group == doc]
+        model = fit(train, calibrate_on=[e for e in examples if e.group != doc])
+        fold_proba = model.predict_proba([e.features for e in test])
+        proba.append(fold_proba)
+        pred.extend(np.array(LABELS)[fold_proba.argmax(axis=1)])
+        gold.extend(e.label for e in test)
+        common = Counter(e.label for e in examples if e.group != doc).most_common(1)[0][0]
+        majority.extend([common] * len(test))
+    lexicon = LexiconModel()
+    ordered = [e for doc in docs for e in examples if e.group == doc]
+    lex_pred = list(lexicon.predict([e.features for e in ordered]))
+    return {"folds": docs, "n": len(gold),
+            "model": classification_metrics(gold, pred, np.vstack(proba)),
+            "majority": classification_metrics(gold, majority),
+            "lexicon": classification_metrics(gold, lex_pred)}
+
+
+def _norm_holder(holder: str | None) -> str | None:
+    return holder.lower().strip() if holder else None
+
+
+def attribution_metrics(gold: list[dict[str, Any]], work: Path, nlp: Any) -> dict[str, Any]:
+    segments = {s["sent_id"]: s for s in read_jsonl(work / "sentences.jsonl")}
+    texts = {d["doc_id"]: d["text"] for d in read_jsonl(work / "documents.jsonl")}
+    cache = ParseCache(work, nlp)
+    by_doc = group_by_doc(g for g in gold if g["sent_id"] in segments and segments[g["sent_id"]]["text"] == g["text"])
+    hits = total = held_hits = held_total = 0
+    for doc_id, records in sorted(by_doc.items()):
+        doc = cache.load(texts[doc_id])
+        segs = [segments[r["sent_id"]] for r in records]
+        previous = None
+        for record, seg, span in zip(records, segs, segment_spans(doc, segs)):
+            predicted = attribution(span, previous, seg["speaker"])
+            previous = predicted if predicted != seg["speaker"] else previous
+            ok = _norm_holder(predicted) == _norm_holder(record.get("attributed_to"))
+            hits, total = hits + ok, total + 1
+            if record.get("attributed_to") or predicted:
+                held_hits, held_total = held_hits + ok, held_total + 1
+    return {"accuracy": hits / max(total, 1), "n": total,
+            "accuracy_where_any_holder": held_hits / max(held_total, 1), "n_any_holder": held_total}
+
+
+def entity_metrics(gold_path: Path, work: Path) -> dict[str, Any]:
+    gold = [g for g in read_jsonl(gold_path, validate=False) if g["label"] in GOLD_ENTITY_LABELS]
+    predicted = [e for e in read_jsonl(work / "entities.jsonl") if e["label"] in GOLD_ENTITY_LABELS]
+    scope = {g["sent_id"] for g in read_jsonl(gold_path.parent / "claims.jsonl", validate=False)}
+    predicted = [e for e in predicted if e["sent_id"] in scope]
+    gold_keys = {(g["doc_id"], g["start"], g["end"]): g for g in gold}
+    pred_keys = {(e["doc_id"], e["start"], e["end"]): e for e in predicted}
+    matched = gold_keys.keys() & pred_keys.keys()
+    precision = len(matched) / max(len(pred_keys), 1)
+    recall = len(matched) / max(len(gold_keys), 1)
+    canonical = sum(gold_keys[k]["canonical"] == pred_keys[k]["canonical"] for k in matched)
+    label = sum(gold_keys[k]["label"] == pred_keys[k]["label"] for k in matched)
+    by_label = {}
+    for name in GOLD_ENTITY_LABELS:
+        g = {k for k, v in gold_keys.items() if v["label"] == name}
+        p = {k for k, v in pred_keys.items() if v["label"] == name}
+        by_label[name] = {"gold": len(g), "predicted": len(p), "recall": len(g & p) / max(len(g), 1)}
+    return {"precision": precision, "recall": recall,
+            "f1": 2 * precision * recall / max(precision + recall, 1e-12),
+            "canonical_accuracy": canonical / max(len(matched), 1), "label_accuracy": label / max(len(matched), 1),
+            "gold": len(gold_keys), "predicted": len(pred_keys), "matched": len(matched), "by_label": by_label}
+
+
+def bcubed_f1(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 of a clustering ``pred`` against classes ``gold``."""
+    n = len(gold)
+    gold_groups, pred_groups = defaultdict(set), defaultdict(set)
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        gold_groups[g].add(i)
+        pred_groups[p].add(i)
+    precision = sum(len(pred_groups[pred[i]] & gold_groups[gold[i]]) / len(pred_groups[pred[i]]) for i in range(n)) / max(n, 1)
+    recall = sum(len(pred_groups[pred[i]] & gold_groups[gold[i]]) / len(gold_groups[gold[i]]) for i in range(n)) / max(n, 1)
+    return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / max(precision + recall, 1e-12)}
+
+
+def theme_metrics(gold: list[dict[str, Any]], work: Path, nlp: Any, taxonomy: Path) -> dict[str, Any]:
+    """Themes of the gold pro/con claims (gold stance, so that themes are scored on their own)."""
+    segments = {s["sent_id"]: s for s in read_jsonl(work / "sentences.jsonl")}
+    texts = {d["doc_id"]: d["text"] for d in read_jsonl(work / "documents.jsonl")}
+    cache = ParseCache(work, nlp)
+    claims, gold_theme = [], {}
+    for record in gold:
+        seg = segments.get(record["sent_id"])
+        if record["stance"] not in ("pro", "con") or seg is None or seg["text"] != record["text"]:
+            continue
+        doc = cache.load(texts[seg["doc_id"]])
+        span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
+        lemmas = " ".join(t.lemma_.lower() for t in span if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ"} and not t.is_stop)
+        claims.append(ClaimText(record["sent_id"], seg["doc_id"], record["stance"], record["text"], lemmas, seg["section"] or ""))
+        gold_theme[record["sent_id"]] = record.get("theme") or OTHER
+    themes = load_taxonomy(taxonomy)
+    records = ThemeModel(themes).fit(claims).records()
+    label_of = {r["theme_id"]: (r["label"] if r["seeded"] else OTHER) for r in records}
+    assigned = {m: r["theme_id"] for r in records for m in r["members"]}
+    ids = sorted(gold_theme)
+    pred_label = [label_of[assigned[i]] for i in ids]
+    gold_label = [gold_theme[i] for i in ids]
+    with_theme = [i for i, g in enumerate(gold_label) if g != OTHER]
+    return {"n": len(ids), "bcubed": bcubed_f1(gold_label, [assigned[i] for i in ids]),
+            "label_accuracy": float(np.mean([pred_label[i] == gold_label[i] for i in with_theme])) if with_theme else 0.0,
+            "label_accuracy_all": float(np.mean([p == g for p, g in zip(pred_label, gold_label)])),
+            "other_share": float(np.mean([assigned[i] == OTHER for i in ids])) if ids else 0.0}
+
+
+def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root: Path | None,
+        external: list[str], metrics_path: Path | None, model: str | None = None,
+        warn: Callable[[str], None] = print) -> dict[str, Any]:
+    """Segment and tag ``corpus`` into ``work``, then score every stage against the gold."""
+    segment_stage.run(corpus, work, model=model, warn=warn)
+    entities_stage.run(work, model=model, warn=warn)
+    nlp = load_spacy(model)
+    gold = load_gold(gold_path)
+    examples = corpus_examples(gold, work, topic, nlp, warn)
+    sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
+    metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
+    metrics["stance"] = stance_lodo(examples, [])
+    if external and external_root is not None:
+        extra = external_examples(external_root, external, nlp)
+        with_external = stance_lodo(examples, extra)
+        metrics["stance_with_external"] = {"sets": external, "n_external": len(extra), "model": with_external["model"]}
+    metrics["attribution"] = attribution_metrics(gold, work, nlp)
+    entity_gold = gold_path.parent / "entities.jsonl"
+    if entity_gold.exists():
+        metrics["entities"] = entity_metrics(entity_gold, work)
+    if any(g.get("theme") for g in gold):
+        metrics["themes"] = theme_metrics(gold, work, nlp, default_taxonomy_path())
+    if metrics_path is not None:
+        write_json(metrics_path, metrics)
+    return metrics
+
+
+def format_table(metrics: dict[str, Any]) -> str:
+    """The evaluation as a plain-text table."""
+    lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",
+             "stance, leave-one-document-out   macro-F1   F1 pro   F1 con   F1 neutral"]
+    rows = [("model", metrics["stance"]["model"]), ("majority class", metrics["stance"]["majority"]),
+            ("cue lexicon", metrics["stance"]["lexicon"])]
+    if "stance_with_external" in metrics:
+        rows.append(("model + " + "+".join(metrics["stance_with_external"]["sets"]), metrics["stance_with_external"]["model"]))
+    for name, m in rows:
+        f = m["per_class"]
+        lines.append(f"  {name:<31}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
+    model = metrics["stance"]["model"]
+    lines.append(f"  calibration error (ECE) {model.get('ece', float('nan')):.3f}; confusion (rows gold, cols predicted: pro con neutral):")
+    for label, row in zip(LABELS, model["confusion"]["matrix"]):
+        lines.append(f"    {label:<8}" + "".join(f"{v:>6}" for v in row))
+    a = metrics["attribution"]
+    lines += ["", f"attribution accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or prediction names a holder "
+              f"{a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})"]
+    if "entities" in metrics:
+        e = metrics["entities"]
+        lines.append(f"entities  P {e['precision']:.3f}  R {e['recall']:.3f}  F1 {e['f1']:.3f}  "
+                     f"canonical-id accuracy {e['canonical_accuracy']:.3f} (gold {e['gold']}, predicted {e['predicted']})")
+    if "themes" in metrics:
+        t = metrics["themes"]
+        lines.append(f"themes    B-cubed F1 {t['bcubed']['f1']:.3f}  label accuracy {t['label_accuracy']:.3f}  "
+                     f"other {t['other_share']:.1%} (n={t['n']})")
+    return "\n".join(lines)
