@@ -190,6 +190,96 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
     ctx.invoke(report, out=out)
 
 
+EXTERNAL_ROOT = Path("../shared/data/external")
+
+
+@main.command()
+@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=Path("corpus/annotations/claims.jsonl"),
+              show_default=True, help="Gold claims (doc_id, sent_id, text, stance, attributed_to, theme).")
+@click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
+              help="The texts the gold labels.")
+@click.option("--out", "model_dir", type=click.Path(path_type=Path), default=Path("models/claims"), show_default=True,
+              help="Folder to write the model to.")
+@click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
+              help="Also train on a public data set (measured not to help on the corpus; see the model card).")
+@click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT, show_default=True)
+@topic_option
+@model_option
+@_user_errors
+def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], external_root: Path,
+          topic: str, model: str | None) -> None:
+    """Train the stance model on gold labels and write it to --out.
+
+    Deterministic: the same data give the same weights. Writes config.json, weights.npz
+    (no pickle) and a model card, README.md.
+
+    \b
+    Example:
+      argmine train --gold corpus/annotations/claims.jsonl --corpus corpus/ --out models/claims
+    """
+    import json
+
+    from . import segment as segment_stage
+    from .nlp import load_model as load_spacy
+    from .training import corpus_examples, external_examples, fit, load_gold, model_card
+
+    work = Path("build/train")
+    segment_stage.run(corpus, work, model=model, warn=_warn)
+    nlp = load_spacy(model)
+    examples = corpus_examples(load_gold(gold), work, topic, nlp, _warn)
+    extra = external_examples(external_root, list(external), nlp) if external else []
+    stance_model = fit(examples + extra, calibrate_on=examples)
+    stance_model.name_ = "argmine-stance-0.1"
+    meta = {"topic": topic, "external": list(external), "examples": len(examples) + len(extra)}
+    stance_model.save(model_dir, meta)
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
+    counts = {"corpus": len(examples), **{name: sum(e.group == name for e in extra) for name in external}}
+    hashed = [gold] + [p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external)]
+    (model_dir / "README.md").write_text(model_card(stance_model, gold=gold, external=list(external), counts=counts,
+                                                    nlp=nlp, hashed=hashed, metrics=metrics), "utf-8")
+    click.echo(f"train: {len(examples) + len(extra)} examples, model in {model_dir}", err=True)
+
+
+@main.command()
+@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=Path("corpus/annotations/claims.jsonl"),
+              show_default=True, help="Gold claims; entities.jsonl beside it is used when present.")
+@click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
+              help="The texts the gold labels.")
+@click.option("--metrics", "metrics_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("models/claims/metrics.json"), show_default=True, help="Where to write the figures.")
+@click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
+              help="Also score a model trained with this public data set added (an ablation).")
+@click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT, show_default=True)
+@topic_option
+@model_option
+@_user_errors
+def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, ...], external_root: Path,
+             topic: str, model: str | None) -> None:
+    """Score every stage against gold labels and print a table.
+
+    Stance is scored leave-one-document-out (train on all documents but one, test on it),
+    beside the majority class and the cue lexicon; attribution, entities (with
+    entities.jsonl beside the gold) and themes are scored directly.
+
+    \b
+    Example:
+      argmine evaluate --gold my_gold/claims.jsonl --corpus my_texts/ --topic "carbon pricing"
+    """
+    from . import evaluate as stage
+
+    work = Path("build/evaluate") / slugify_path(corpus)
+    metrics = stage.run(gold, corpus, work=work, topic=topic, external_root=external_root, external=list(external),
+                        metrics_path=metrics_path, model=model, warn=_warn)
+    click.echo(stage.format_table(metrics))
+
+
+def slugify_path(path: Path) -> str:
+    from .io import slugify
+
+    return slugify(str(path.resolve()), fallback="corpus")
+
+
 @main.group()
 def show() -> None:
     """Print tables of a run in the terminal."""
@@ -206,3 +296,50 @@ def show_summary(out: Path) -> None:
       argmine show summary outputs/
     """
     _print_summary(out)
+
+
+def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The --stance/--theme/--doc/--entity filters shared by `show claims` and `show themes`."""
+    func = click.option("--entity", default=None, metavar="ENTITY",
+                        help="Only claims naming this entity (canonical id or mention text, any case).")(func)
+    func = click.option("--doc", default=None, metavar="DOC_ID", help="Only claims of this document.")(func)
+    func = click.option("--theme", default=None, metavar="THEME", help="Only claims of this theme (id or label).")(func)
+    func = click.option("--stance", type=click.Choice(["pro", "con", "neutral"]), default=None,
+                        help="Only claims of this stance.")(func)
+    return func
+
+
+@show.command("claims")
+@dir_argument
+@_filter_options
+@_user_errors
+def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | None, entity: str | None) -> None:
+    """The claims in OUT as a table, optionally filtered.
+
+    \b
+    Example:
+      argmine show claims outputs/ --stance con --theme burden-sharing
+      argmine show claims outputs/ --entity NATO --doc security-alliance
+    """
+    from .report import show_table
+
+    click.echo(show_table(out, "claims", stance=stance, theme=theme, doc=doc, entity=entity))
+
+
+@show.command("themes")
+@dir_argument
+@_filter_options
+@_user_errors
+def show_themes(out: Path, stance: str | None, theme: str | None, doc: str | None, entity: str | None) -> None:
+    """Each theme's size and stance counts in OUT, then its claims per document.
+
+    The filters restrict which claims are counted.
+
+    \b
+    Example:
+      argmine show themes outputs/
+      argmine show themes outputs/ --stance con --doc security-alliance
+    """
+    from .report import show_table
+
+    click.echo(show_table(out, "themes", stance=stance, theme=theme, doc=doc, entity=entity))

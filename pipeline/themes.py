@@ -149,7 +149,7 @@ class ThemeModel:
     def _discover(self, X: Any, assignment: np.ndarray, strength: np.ndarray, offset: int) -> list[str]:
         """Cluster unassigned claims; clusters of at least ``min_cluster`` become new themes."""
         rest = np.where(assignment < 0)[0]
-        if X is None or len(rest) < 2 * self.min_cluster:
+        if X is None or len(rest) < self.min_cluster:
             return []
         n_clusters = max(1, len(rest) // (2 * self.min_cluster))
         km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state).fit(X[rest])
