@@ -313,7 +313,8 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @dir_argument
 @_filter_options
 @_user_errors
-def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | None, entity: str | None) -> None:
+def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | None,
+                entity: str | None) -> None:
     """The claims in OUT as a table, optionally filtered.
 
     \b
@@ -330,7 +331,8 @@ def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | Non
 @dir_argument
 @_filter_options
 @_user_errors
-def show_themes(out: Path, stance: str | None, theme: str | None, doc: str | None, entity: str | None) -> None:
+def show_themes(out: Path, stance: str | None, theme: str | None, doc: str | None,
+                entity: str | None) -> None:
     """Each theme's size and stance counts in OUT, then its claims per document.
 
     The filters restrict which claims are counted.

@@ -23,7 +23,6 @@ from .io import PRODUCED_BY, AtomicWriter, ArgmineError, read_jsonl
 
 STANCES = ("pro", "con", "neutral")
 STANCE_COLOURS = {"pro": "#2166ac", "con": "#c4493a", "neutral": "#a8adb3"}
-STANCE_NAMES = {"pro": "pro", "con": "con", "neutral": "neutral"}
 OTHER_THEME = "other"
 ENTITY_COLOURS = {
     "ALLIANCE": "#9ecae1", "TREATY": "#fdd0a2", "TREATY_ARTICLE": "#fdae6b", "GPE": "#c7e9c0",
@@ -171,9 +170,13 @@ def _short(text: Any, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
+def _keywords(value: Any) -> list[str]:
+    return [str(k) for k in value] if isinstance(value, (list, tuple)) else []
+
+
 def _badge(stance: str) -> str:
     stance = str(stance)
-    return f"<span class='badge {e(stance)}'>{e(STANCE_NAMES.get(stance, stance))}</span>"
+    return f"<span class='badge {e(stance)}'>{e(stance)}</span>"
 
 
 def _html_table(frame: pd.DataFrame, formatters: dict[str, Callable[[Any], str]] | None = None,
@@ -276,7 +279,8 @@ def stance_chart(rows: pd.DataFrame) -> str:
                 parts.append(f"<text x='{x + w / 2:.1f}' y='{y + bar_h / 2 + 4}' text-anchor='middle' "
                              f"class='val' fill='{fill}'>{n}</text>")
             x += w
-        parts.append(f"<text x='{x + 6:.1f}' y='{y + bar_h / 2 + 4}' class='tot'>{int(sum(getattr(row, s) for s in stances))}</text>")
+        total = int(sum(getattr(row, s) for s in stances))
+        parts.append(f"<text x='{x + 6:.1f}' y='{y + bar_h / 2 + 4}' class='tot'>{total}</text>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -422,7 +426,7 @@ def _key_points(run: _Run, per_side: int = 3) -> str:
     for theme in themes.itertuples():
         members = run.claims[run.claims["theme_id"] == theme.theme_id]
         kind = "seeded" if bool(theme.seeded) else "discovered"
-        keywords = ", ".join(e(str(k)) for k in list(theme.keywords or [])[:6]) if isinstance(theme.keywords, list) else ""
+        keywords = ", ".join(e(str(k)) for k in _keywords(theme.keywords)[:6])
         counts = " ".join(f"{_badge(s)} {getattr(theme, s)}" for s in STANCES if getattr(theme, s))
         columns = []
         for stance, heading in (("pro", "Strongest for"), ("con", "Strongest against")):
@@ -588,7 +592,8 @@ h2{font-size:1.35rem;margin:2.2rem 0 .6rem;padding-bottom:.2rem;border-bottom:1p
 h3{font-size:1.08rem;margin:1.2rem 0 .3rem}h4{margin:.3rem 0;font-size:.8rem;text-transform:uppercase;
  letter-spacing:.04em;color:var(--mute)}
 p.lead{color:var(--mute);margin-top:0}.note{color:var(--mute);font-style:italic}
-code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:0 .25em;border-radius:3px}
+code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:0 .25em;
+ border-radius:3px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(7rem,1fr));gap:.6rem;margin:.6rem 0 1rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.5rem .7rem;background:var(--bg)}
 .card .n{font-size:1.6rem;font-weight:700;line-height:1.1}.card .k{color:var(--mute);font-size:.8rem}
@@ -612,9 +617,8 @@ article.theme h3,article.doc h3{margin-top:.5rem}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}
 .side.pro h4{color:var(--pro)}.side.con h4{color:var(--con)}
 ol.claims,ul.claims{margin:.2rem 0;padding-left:1.2rem}li.claim{margin:.45rem 0}
-li.claim q{quotes:none}li.claim.pro{border-left:3px solid var(--pro);padding-left:.5rem;list-style:none;margin-left:-1.2rem}
-li.claim.con{border-left:3px solid var(--con);padding-left:.5rem;list-style:none;margin-left:-1.2rem}
-li.claim.neutral{border-left:3px solid var(--neu);padding-left:.5rem;list-style:none;margin-left:-1.2rem}
+li.claim q{quotes:none}li.claim{border-left:3px solid var(--neu);padding-left:.5rem;list-style:none;margin-left:-1.2rem}
+li.claim.pro{border-left-color:var(--pro)}li.claim.con{border-left-color:var(--con)}
 table.t{border-collapse:collapse;width:100%;font-size:.88rem;margin:.4rem 0}
 table.t th{text-align:left;font-size:.75rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mute);
  border-bottom:2px solid var(--line);padding:.3rem .5rem}
@@ -774,7 +778,7 @@ def show_table(out: Path, what: str, *, stance: str | None = None, theme: str | 
         counts = {s: int((members["stance"] == s).sum()) for s in STANCES}
         rows.append({"theme_id": t.theme_id, "label": _short(t.label, 32), "seeded": "yes" if t.seeded else "no",
                      "size": len(members), **counts,
-                     "keywords": _short(", ".join(list(t.keywords or [])[:3]) if isinstance(t.keywords, list) else "", 40)})
+                     "keywords": _short(", ".join(_keywords(t.keywords)[:3]), 40)})
     if not rows:
         return f"0 themes{where}"
     table = pd.DataFrame(rows)
