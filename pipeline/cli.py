@@ -193,16 +193,30 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
 EXTERNAL_ROOT = Path("../shared/data/external")
 
 
+def gold_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--gold and --corpus: labelled texts, for train and evaluate."""
+    func = click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
+                        help="The texts the gold labels.")(func)
+    return click.option("--gold", type=click.Path(path_type=Path, dir_okay=False),
+                        default=Path("corpus/annotations/claims.jsonl"), show_default=True,
+                        help="Gold claims (doc_id, sent_id, text, stance, attributed_to, theme); "
+                             "entities.jsonl beside it is scored when present.")(func)
+
+
+def external_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--external and --external-root: public data sets added to the training data."""
+    func = click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT,
+                        show_default=True, help="Folder holding the public data sets.")(func)
+    return click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
+                        help="Add a public data set to training (evaluate: scored as an ablation; it did "
+                             "not help on the corpus, see the model card).")(func)
+
+
 @main.command()
-@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=Path("corpus/annotations/claims.jsonl"),
-              show_default=True, help="Gold claims (doc_id, sent_id, text, stance, attributed_to, theme).")
-@click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
-              help="The texts the gold labels.")
+@gold_options
 @click.option("--out", "model_dir", type=click.Path(path_type=Path), default=Path("models/claims"), show_default=True,
               help="Folder to write the model to.")
-@click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
-              help="Also train on a public data set (measured not to help on the corpus; see the model card).")
-@click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT, show_default=True)
+@external_options
 @topic_option
 @model_option
 @_user_errors
@@ -242,15 +256,10 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
 
 
 @main.command()
-@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=Path("corpus/annotations/claims.jsonl"),
-              show_default=True, help="Gold claims; entities.jsonl beside it is used when present.")
-@click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
-              help="The texts the gold labels.")
+@gold_options
 @click.option("--metrics", "metrics_path", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("models/claims/metrics.json"), show_default=True, help="Where to write the figures.")
-@click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
-              help="Also score a model trained with this public data set added (an ablation).")
-@click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT, show_default=True)
+@external_options
 @topic_option
 @model_option
 @_user_errors
