@@ -189,6 +189,37 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
     ctx.invoke(themes, out=out, taxonomy=taxonomy, model=model)
     ctx.invoke(report, out=out)
 
+    # run.json: what produced these outputs, and a checksum of each (no timestamps, so that
+    # two runs of the same inputs give the same bytes).
+    import hashlib
+
+    import spacy
+
+    from .io import write_json
+    from .nlp import load_model as load_spacy
+    from .segment import discover, path_text
+    from .stance import load_model as load_stance
+
+    try:
+        meta = load_spacy(model).meta
+        stance_dir = stance_model if (stance_model / "config.json").exists() else None
+        write_json(out / "run.json", {
+            "argmine_version": __version__,
+            "spacy_version": spacy.__version__,
+            "spacy_model": {"name": f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}",
+                            "version": meta.get("version", "0")},
+            "topic": topic,
+            "corpus": path_text(corpus),
+            "input_files": len(discover(corpus)),
+            "stance_model": {"name": load_stance(stance_dir).name,
+                             "path": path_text(stance_dir) if stance_dir else None},
+            "taxonomy": path_text(taxonomy) if taxonomy else None,
+            "outputs": {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+                        for path in sorted(out.glob("*.jsonl"))},
+        })
+    except ArgmineError as err:
+        raise click.ClickException(str(err)) from None
+
 
 EXTERNAL_ROOT = Path("../shared/data/external")
 

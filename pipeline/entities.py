@@ -110,11 +110,10 @@ class EntityTagger:
         owner = {"north-atlantic-treaty": "nato", "anzus-treaty": "anzus"}.get(owner, owner)
         return f"{owner}-article-{number}"
 
-    def _is_title_case_noise(self, ent: Span) -> bool:
+    def _is_title_case_noise(self, ent: Span, text: str) -> bool:
         """A PERSON or ORG in a heading, or a PERSON right behind a bullet, is a mis-tagged common word."""
         if ent.label_ not in ("PERSON", "ORG") or _alias_key(ent.text) in self.aliases:
             return False
-        text = ent.doc.text
         line_start = text.rfind("\n", 0, ent.start_char) + 1
         line_end = text.find("\n", ent.end_char)
         line = text[line_start:line_end if line_end >= 0 else len(text)]
@@ -125,9 +124,10 @@ class EntityTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         doc = self.ruler(doc)
+        text = doc.text  # built once: Doc.text joins every token
         ents = []
         for ent in doc.ents:
-            if "\n" in ent.text or self._is_title_case_noise(ent):
+            if "\n" in ent.text or self._is_title_case_noise(ent, text):
                 continue
             ents.append(Span(doc, ent.start, ent.end, label=ent.label_, span_id=self.canonical(ent)))
         doc.ents = ents

@@ -58,6 +58,9 @@ def validate_record(record: dict[str, Any], name: str) -> None:
         raise error
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def read_jsonl(path: Path, *, validate: bool = True) -> Iterator[dict[str, Any]]:
     """Stream the records of a JSON Lines file, checking each against its schema."""
     if not path.exists():
@@ -65,14 +68,20 @@ def read_jsonl(path: Path, *, validate: bool = True) -> Iterator[dict[str, Any]]
         hint = f"; run `argmine {stage}` first" if stage else ""
         raise ArgmineError(f"{path}: missing{hint}")
     name = _schema_name(path) if validate else None
-    with path.open(encoding="utf-8") as handle:
+    # Undecodable bytes become lone surrogates here and are reported with their line number.
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            if _UNDECODED.search(line):
+                raise ArgmineError(f"{path} line {number}: not valid UTF-8")
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
                 raise ArgmineError(f"{path} line {number}: not valid JSON ({err.msg})") from None
+            except (ValueError, RecursionError) as err:  # a 5,000-digit number, [[[[...]]]]
+                problem = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+                raise ArgmineError(f"{path} line {number}: not valid JSON ({problem})") from None
             if not isinstance(record, dict):
                 raise ArgmineError(f"{path} line {number}: expected a JSON object")
             if name is not None:
@@ -99,6 +108,10 @@ class AtomicWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         self._tmp = Path(tmp)
+        try:
+            os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
+        except (AttributeError, NotImplementedError, OSError):  # no fchmod (Windows)
+            pass
         self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 
@@ -106,11 +119,22 @@ class AtomicWriter:
         self._handle.write(text)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._handle.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        try:
+            if exc_type is None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())  # on disk before the rename makes it the file
+            self._handle.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            self._handle.close()
+            self._tmp.unlink(missing_ok=True)  # gone already after a successful replace
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]], *, validate: bool = True) -> int:

