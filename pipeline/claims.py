@@ -52,20 +52,29 @@ def attribution(sent: Span, previous: str | None = None, speaker: str | None = N
     return speaker
 
 
+def attributions(spans: list[Span], speakers: list[str | None] | None = None) -> list[str | None]:
+    """Holders of consecutive sentences of one document; a pronoun continues the last named holder."""
+    holders: list[str | None] = []
+    previous: str | None = None
+    for i, span in enumerate(spans):
+        speaker = speakers[i] if speakers else None
+        holder = attribution(span, previous, speaker)
+        previous = holder if holder != speaker else previous
+        holders.append(holder)
+    return holders
+
+
 def annotate(spans: list[Span], topic: str, model: Classifier, speakers: list[str | None] | None = None) -> list[dict[str, Any]]:
     """Stance, scores, cues and holder for consecutive sentence spans of one document."""
     features: list[Features] = [sentence_features(span, topic) for span in spans]
     proba = model.predict_proba(features) if spans else []
     results = []
-    previous: str | None = None
-    for i, span in enumerate(spans):
+    for i, (span, holder) in enumerate(zip(spans, attributions(spans, speakers))):
         scores = {label: float(p) for label, p in zip(LABELS, proba[i])}
         # Rounded so that the file is byte-identical across machines; re-normalised to sum to 1.
         rounded = {k: round(v, 6) for k, v in scores.items()}
         rounded["neutral"] = round(1.0 - rounded["pro"] - rounded["con"], 6)
         stance = max(LABELS, key=lambda label: rounded[label])
-        holder = attribution(span, previous, speakers[i] if speakers else None)
-        previous = holder if holder != (speakers[i] if speakers else None) else previous
         results.append({"stance": stance, "confidence": rounded[stance], "scores": rounded,
                         "attributed_to": holder, "cues": model.explain(features[i], stance)})
     return results

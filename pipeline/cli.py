@@ -266,12 +266,12 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
 
     from . import segment as segment_stage
     from .nlp import load_model as load_spacy
-    from .training import corpus_examples, external_examples, fit, load_gold, model_card
+    from .training import align_gold, corpus_examples, external_examples, fit, load_gold, model_card
 
     work = Path("build/train")
     segment_stage.run(corpus, work, model=model, warn=_warn)
     nlp = load_spacy(model)
-    examples = corpus_examples(load_gold(gold), work, topic, nlp, _warn)
+    examples = corpus_examples(align_gold(load_gold(gold), work, nlp, _warn), topic)
     extra = external_examples(external_root, list(external), nlp) if external else []
     stance_model = fit(examples + extra, calibrate_on=examples)
     stance_model.name_ = "argmine-stance-0.1"

@@ -17,13 +17,12 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from . import entities as entities_stage
 from . import segment as segment_stage
-from .claims import attribution, segment_spans
-from .entities import group_by_doc
+from .claims import attributions
 from .io import read_jsonl, write_json
-from .nlp import ParseCache, load_model as load_spacy
+from .nlp import load_model as load_spacy
 from .stance import LABELS, LexiconModel
-from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
-from .training import EXTERNAL_SETS, Example, corpus_examples, external_examples, fit, load_gold
+from .themes import OTHER, ClaimText, ThemeModel, claim_lemmas, default_taxonomy_path, load_taxonomy
+from .training import Example, GoldSentence, align_gold, corpus_examples, external_examples, fit, load_gold
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -82,22 +81,17 @@ def _norm_holder(holder: str | None) -> str | None:
     return holder.lower().strip() if holder else None
 
 
-def attribution_metrics(gold: list[dict[str, Any]], work: Path, nlp: Any) -> dict[str, Any]:
-    segments = {s["sent_id"]: s for s in read_jsonl(work / "sentences.jsonl")}
-    texts = {d["doc_id"]: d["text"] for d in read_jsonl(work / "documents.jsonl")}
-    cache = ParseCache(work, nlp)
-    by_doc = group_by_doc(g for g in gold if g["sent_id"] in segments and segments[g["sent_id"]]["text"] == g["text"])
+def attribution_metrics(aligned: list[GoldSentence]) -> dict[str, Any]:
+    by_doc: dict[str, list[GoldSentence]] = {}
+    for g in aligned:
+        by_doc.setdefault(g.segment["doc_id"], []).append(g)
     hits = total = held_hits = held_total = 0
-    for doc_id, records in sorted(by_doc.items()):
-        doc = cache.load(texts[doc_id])
-        segs = [segments[r["sent_id"]] for r in records]
-        previous = None
-        for record, seg, span in zip(records, segs, segment_spans(doc, segs)):
-            predicted = attribution(span, previous, seg["speaker"])
-            previous = predicted if predicted != seg["speaker"] else previous
-            ok = _norm_holder(predicted) == _norm_holder(record.get("attributed_to"))
+    for doc_id, sents in sorted(by_doc.items()):
+        predicted = attributions([g.span for g in sents], [g.segment["speaker"] for g in sents])
+        for g, holder in zip(sents, predicted):
+            ok = _norm_holder(holder) == _norm_holder(g.record.get("attributed_to"))
             hits, total = hits + ok, total + 1
-            if record.get("attributed_to") or predicted:
+            if g.record.get("attributed_to") or holder:
                 held_hits, held_total = held_hits + ok, held_total + 1
     return {"accuracy": hits / max(total, 1), "n": total,
             "accuracy_where_any_holder": held_hits / max(held_total, 1), "n_any_holder": held_total}
@@ -138,21 +132,15 @@ def bcubed_f1(gold: list[str], pred: list[str]) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / max(precision + recall, 1e-12)}
 
 
-def theme_metrics(gold: list[dict[str, Any]], work: Path, nlp: Any, taxonomy: Path) -> dict[str, Any]:
+def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]:
     """Themes of the gold pro/con claims (gold stance, so that themes are scored on their own)."""
-    segments = {s["sent_id"]: s for s in read_jsonl(work / "sentences.jsonl")}
-    texts = {d["doc_id"]: d["text"] for d in read_jsonl(work / "documents.jsonl")}
-    cache = ParseCache(work, nlp)
     claims, gold_theme = [], {}
-    for record in gold:
-        seg = segments.get(record["sent_id"])
-        if record["stance"] not in ("pro", "con") or seg is None or seg["text"] != record["text"]:
+    for g in aligned:
+        if g.record["stance"] not in ("pro", "con"):
             continue
-        doc = cache.load(texts[seg["doc_id"]])
-        span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
-        lemmas = " ".join(t.lemma_.lower() for t in span if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ"} and not t.is_stop)
-        claims.append(ClaimText(record["sent_id"], seg["doc_id"], record["stance"], record["text"], lemmas, seg["section"] or ""))
-        gold_theme[record["sent_id"]] = record.get("theme") or OTHER
+        claims.append(ClaimText(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
+                                claim_lemmas(g.span), g.segment["section"] or ""))
+        gold_theme[g.record["sent_id"]] = g.record.get("theme") or OTHER
     themes = load_taxonomy(taxonomy)
     records = ThemeModel(themes).fit(claims).records()
     label_of = {r["theme_id"]: (r["label"] if r["seeded"] else OTHER) for r in records}
@@ -175,7 +163,8 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     entities_stage.run(work, model=model, warn=warn)
     nlp = load_spacy(model)
     gold = load_gold(gold_path)
-    examples = corpus_examples(gold, work, topic, nlp, warn)
+    aligned = align_gold(gold, work, nlp, warn)
+    examples = corpus_examples(aligned, topic)
     sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
     metrics["stance"] = stance_lodo(examples, [])
@@ -183,12 +172,12 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         extra = external_examples(external_root, external, nlp)
         with_external = stance_lodo(examples, extra)
         metrics["stance_with_external"] = {"sets": external, "n_external": len(extra), "model": with_external["model"]}
-    metrics["attribution"] = attribution_metrics(gold, work, nlp)
+    metrics["attribution"] = attribution_metrics(aligned)
     entity_gold = gold_path.parent / "entities.jsonl"
     if entity_gold.exists():
         metrics["entities"] = entity_metrics(entity_gold, work)
     if any(g.get("theme") for g in gold):
-        metrics["themes"] = theme_metrics(gold, work, nlp, default_taxonomy_path())
+        metrics["themes"] = theme_metrics(aligned, default_taxonomy_path())
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spacy.tokens import Span
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -212,6 +213,11 @@ class ThemeModel:
         return records
 
 
+def claim_lemmas(span: Span | None) -> str:
+    """Content-word lemmas of a claim, the words themes are built from."""
+    return " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop) if span else ""
+
+
 def claim_texts(out: Path, *, model: str | None = None) -> list[ClaimText]:
     """The pro and con claims of a run, with lemmas from the cached parse and their sections."""
     claims = [c for c in read_jsonl(out / "claims.jsonl") if c["stance"] in ("pro", "con")]
@@ -228,8 +234,7 @@ def claim_texts(out: Path, *, model: str | None = None) -> list[ClaimText]:
         for claim in doc_claims:
             seg = sections[claim["sent_id"]]
             span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
-            lemmas = " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop) if span else ""
-            texts.append(ClaimText(claim["sent_id"], claim["doc_id"], claim["stance"], claim["text"], lemmas,
+            texts.append(ClaimText(claim["sent_id"], claim["doc_id"], claim["stance"], claim["text"], claim_lemmas(span),
                                    seg["section"] or "", claim["confidence"]))
     return texts
 

@@ -26,7 +26,7 @@ from spacy.language import Language
 from . import __version__
 from .features import Features, sentence_features
 from .io import ArgmineError, read_jsonl
-from .nlp import ParseCache, load_model as load_spacy, model_tag
+from .nlp import ParseCache, model_tag
 from .stance import StanceModel
 
 EXTERNAL_SETS = ("claim_stance", "perspectrum")
@@ -52,9 +52,18 @@ def load_gold(path: Path) -> list[dict[str, Any]]:
     return list(read_jsonl(path, validate=False))
 
 
-def corpus_examples(gold: list[dict[str, Any]], out: Path, topic: str, nlp: Language,
-                    warn: Callable[[str], None] = print) -> list[Example]:
-    """Gold sentences of a segmented run in ``out``, with features from the cached parse.
+@dataclass
+class GoldSentence:
+    """A gold record with its segment and the segment's span in the cached parse."""
+
+    record: dict[str, Any]
+    segment: dict[str, Any]
+    span: Any
+
+
+def align_gold(gold: list[dict[str, Any]], out: Path, nlp: Language,
+               warn: Callable[[str], None] = print) -> list[GoldSentence]:
+    """Gold records matched to the segments of a run in ``out``, each document's parse loaded once.
 
     A gold record whose ``sent_id`` is missing, or whose text differs from the segment's, is
     reported and left out: a change of segmentation must not silently shift labels.
@@ -63,7 +72,7 @@ def corpus_examples(gold: list[dict[str, Any]], out: Path, topic: str, nlp: Lang
     texts = {d["doc_id"]: d["text"] for d in read_jsonl(out / "documents.jsonl")}
     cache = ParseCache(out, nlp)
     docs: dict[str, Any] = {}
-    examples, misaligned = [], 0
+    aligned, misaligned = [], 0
     for record in gold:
         seg = segments.get(record["sent_id"])
         if seg is None or seg["text"] != record["text"]:
@@ -72,10 +81,16 @@ def corpus_examples(gold: list[dict[str, Any]], out: Path, topic: str, nlp: Lang
         if seg["doc_id"] not in docs:
             docs[seg["doc_id"]] = cache.load(texts[seg["doc_id"]])
         span = docs[seg["doc_id"]].char_span(seg["start"], seg["end"], alignment_mode="expand")
-        examples.append(Example(seg["doc_id"], topic, record["stance"], sentence_features(span, topic), seg["text"]))
+        aligned.append(GoldSentence(record, seg, span))
     if misaligned:
         warn(f"{misaligned} gold records do not match a segment (sent_id and text) and were left out")
-    return examples
+    return aligned
+
+
+def corpus_examples(aligned: list[GoldSentence], topic: str) -> list[Example]:
+    """Training examples from aligned gold sentences, grouped by their document."""
+    return [Example(g.segment["doc_id"], topic, g.record["stance"], sentence_features(g.span, topic), g.segment["text"])
+            for g in aligned]
 
 
 def _external_rows(root: Path, name: str, limit: int) -> list[tuple[str, str, str]]:

@@ -1,6 +1,5 @@
 """The committed outputs/ are exactly what the pipeline produces on the bundled corpus."""
 
-import os
 from pathlib import Path
 
 from click.testing import CliRunner
