@@ -20,9 +20,10 @@ from . import segment as segment_stage
 from .claims import attributions
 from .io import read_jsonl, write_json
 from .nlp import load_model as load_spacy
-from .stance import LABELS, LexiconModel
-from .themes import OTHER, ClaimText, ThemeModel, claim_lemmas, default_taxonomy_path, load_taxonomy
-from .training import Example, GoldSentence, align_gold, corpus_examples, external_examples, fit, load_gold
+from .stance import LABELS, LexiconModel, StanceModel
+from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
+from .training import (Example, GoldSentence, align_gold, choose_C, corpus_examples, external_examples, fit,
+                       fit_polarity, load_gold)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -75,6 +76,34 @@ def stance_lodo(examples: list[Example], extra: list[Example]) -> dict[str, Any]
             "model": classification_metrics(gold, pred, np.vstack(proba)),
             "majority": classification_metrics(gold, majority),
             "lexicon": classification_metrics(gold, lex_pred)}
+
+
+def polarity_transfer(examples: list[Example], extra: list[Example]) -> dict[str, Any]:
+    """Out-of-domain check, per external set: train on its train-split topics, test on its test topics.
+
+    Reports the polarity model's pro/con accuracy, and the full stance model's (trained on the
+    whole corpus, stacking that polarity model): pro versus con by the larger of the two
+    probabilities, and how often it calls a (pro or con) argument neutral.
+    """
+    polarity = fit_polarity([e for e in extra if e.split == "train"])
+    results: dict[str, Any] = {}
+    if polarity is None:
+        return results
+    # No temperature: it changes neither which class is largest nor pro against con.
+    model = StanceModel(C=choose_C(examples, polarity), polarity=polarity)
+    model.fit([e.features for e in examples], [e.label for e in examples])
+    for name in sorted({e.group for e in extra}):
+        test = [e for e in extra if e.group == name and e.split == "test"]
+        if not test:
+            continue
+        gold = np.array([e.label for e in test])
+        proba = model.predict_proba([e.features for e in test])
+        pro_con = np.where(proba[:, LABELS.index("pro")] >= proba[:, LABELS.index("con")], "pro", "con")
+        results[name] = {"n": len(test),
+                         "polarity_accuracy": float(np.mean(polarity.predict([e.features for e in test]) == gold)),
+                         "stance_pro_con_accuracy": float(np.mean(pro_con == gold)),
+                         "neutral_share": float(np.mean(proba.argmax(axis=1) == LABELS.index("neutral")))}
+    return results
 
 
 def _norm_holder(holder: str | None) -> str | None:
@@ -138,8 +167,8 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]
     for g in aligned:
         if g.record["stance"] not in ("pro", "con"):
             continue
-        claims.append(ClaimText(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
-                                claim_lemmas(g.span), g.segment["section"] or ""))
+        claims.append(ClaimText.from_span(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
+                                          g.span, g.segment["section"] or ""))
         gold_theme[g.record["sent_id"]] = g.record.get("theme") or OTHER
     themes = load_taxonomy(taxonomy)
     records = ThemeModel(themes).fit(claims).records()
@@ -160,18 +189,19 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Segment and tag ``corpus`` into ``work``, then score every stage against the gold."""
     segment_stage.run(corpus, work, model=model, warn=warn)
-    entities_stage.run(work, model=model, warn=warn)
+    entities_stage.run(work, model=model)
     nlp = load_spacy(model)
     gold = load_gold(gold_path)
     aligned = align_gold(gold, work, nlp, warn)
     examples = corpus_examples(aligned, topic)
     sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
-    metrics["stance"] = stance_lodo(examples, [])
-    if external and external_root is not None:
-        extra = external_examples(external_root, external, nlp)
-        with_external = stance_lodo(examples, extra)
-        metrics["stance_with_external"] = {"sets": external, "n_external": len(extra), "model": with_external["model"]}
+    extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
+    metrics["stance"] = stance_lodo(examples, extra)
+    if extra:
+        metrics["stance"]["external"] = {"sets": external, "n_external": len(extra)}
+        metrics["stance_without_external"] = {"model": stance_lodo(examples, [])["model"]}
+        metrics["polarity_transfer"] = polarity_transfer(examples, extra)
     metrics["attribution"] = attribution_metrics(aligned)
     entity_gold = gold_path.parent / "entities.jsonl"
     if entity_gold.exists():
@@ -189,8 +219,9 @@ def format_table(metrics: dict[str, Any]) -> str:
              "stance, leave-one-document-out   macro-F1   F1 pro   F1 con   F1 neutral"]
     rows = [("model", metrics["stance"]["model"]), ("majority class", metrics["stance"]["majority"]),
             ("cue lexicon", metrics["stance"]["lexicon"])]
-    if "stance_with_external" in metrics:
-        rows.append(("model + " + "+".join(metrics["stance_with_external"]["sets"]), metrics["stance_with_external"]["model"]))
+    if "stance_without_external" in metrics:
+        rows[0] = ("model (+" + "+".join(metrics["stance"]["external"]["sets"]) + " polarity)", metrics["stance"]["model"])
+        rows.append(("model, corpus only", metrics["stance_without_external"]["model"]))
     for name, m in rows:
         f = m["per_class"]
         lines.append(f"  {name:<31}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
@@ -198,6 +229,9 @@ def format_table(metrics: dict[str, Any]) -> str:
     lines.append(f"  calibration error (ECE) {model.get('ece', float('nan')):.3f}; confusion (rows gold, cols predicted: pro con neutral):")
     for label, row in zip(LABELS, model["confusion"]["matrix"]):
         lines.append(f"    {label:<8}" + "".join(f"{v:>6}" for v in row))
+    for name, held in metrics.get("polarity_transfer", {}).items():
+        lines.append(f"  held-out topics of {name} (n={held['n']}): polarity accuracy {held['polarity_accuracy']:.3f}, "
+                     f"stance pro-vs-con {held['stance_pro_con_accuracy']:.3f}, called neutral {held['neutral_share']:.1%}")
     a = metrics["attribution"]
     lines += ["", f"attribution accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or prediction names a holder "
               f"{a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})"]
@@ -207,6 +241,8 @@ def format_table(metrics: dict[str, Any]) -> str:
                      f"canonical-id accuracy {e['canonical_accuracy']:.3f} (gold {e['gold']}, predicted {e['predicted']})")
     if "themes" in metrics:
         t = metrics["themes"]
-        lines.append(f"themes    B-cubed F1 {t['bcubed']['f1']:.3f}  label accuracy {t['label_accuracy']:.3f}  "
+        b = t["bcubed"]
+        lines.append(f"themes    B-cubed P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}  "
+                     f"label accuracy {t['label_accuracy']:.3f}  "
                      f"other {t['other_share']:.1%} (n={t['n']})")
     return "\n".join(lines)

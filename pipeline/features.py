@@ -3,13 +3,15 @@
 Every feature carries the words that produced it, so a decision can be explained in the
 sentence's own words. The features are built to carry across topics: words that name the topic
 are masked as ``<topic>``, and the rest are evaluative words with their negation, the reporting
-frame and its holder, modality and hedges, contrast ("the last word"), and signs of a neutral
-sentence (history, examples, questions, debates named but not taken).
+frame and its holder, modality and hedges, contrast ("the last word"), what the main predicate
+does (its polarity, whether the topic is its subject, whether it prescribes), and signs of a
+neutral sentence (definitions, history, examples, questions, debates named but not taken).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +21,11 @@ from spacy.tokens import Span, Token
 TOPIC = "<topic>"
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "ADV", "PROPN"}
 _SUBJECTS = {"nsubj", "nsubjpass"}
+# Pronouns that, as subject of a text's sentence, usually stand for what the text is about.
+_TOPIC_PRONOUNS = {"they", "it", "this", "these"}
+_PRESCRIPTIVE = {"must", "should", "need", "ought"}
+# Dependents of the main verb that carry what it says: "X *weakens* Y", "X is *costly*".
+_PREDICATE_DEPS = {"dobj", "acomp", "attr", "xcomp", "ccomp", "conj", "advcl"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Lexicon:
     holders_con: frozenset[str]
     holders_pro: frozenset[str]
     holder_nouns: frozenset[str]
+    descriptive_verbs: frozenset[str]
 
     @classmethod
     def from_dict(cls, data: dict) -> "Lexicon":
@@ -90,6 +98,44 @@ def _reduced(token: Token, lex: Lexicon) -> Token | None:
     return None
 
 
+def _polarity(token: Token, lex: Lexicon) -> tuple[int, str]:
+    """+1, -1 or 0 for an evaluative word after negation and reducers, with the words behind it."""
+    lemma = _lemma(token)
+    polarity = 1 if lemma in lex.positive else -1 if lemma in lex.negative else 0
+    words = token.text
+    if polarity and _is_negated(token, lex):
+        polarity, words = -polarity, f"not {token.text}"
+    if polarity < 0 and (reducer := _reduced(token, lex)) is not None:
+        polarity, words = 1, f"{reducer.text} {token.text}"
+    return polarity, words
+
+
+def _predicate_features(sent: Span, is_topic: Callable[[Token], bool], lex: Lexicon, feats: Features) -> None:
+    """What the main verb does: its polarity, whether the topic is its subject, whether it prescribes.
+
+    "Alliances *strengthen* deterrence" (topic subject, positive predicate), "Commitments *should
+    be capped*" (prescription, negative), "Alliances *are arrangements* among states" (definition).
+    """
+    root = next((t for t in sent if t.dep_ == "ROOT"), None)
+    if root is None:
+        return
+    core = [root] + [c for c in root.children if c.dep_ in _PREDICATE_DEPS]
+    total = sum(_polarity(t, lex)[0] for t in core if not is_topic(t))
+    direction = "pos" if total > 0 else "neg" if total < 0 else "none"
+    feats.add(f"pred_{direction}", root.text)
+    subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
+    if any(s.lower_ in _TOPIC_PRONOUNS or any(is_topic(t) for t in s.subtree) for s in subjects):
+        feats.add(f"topic_subject_pred_{direction}", root.text)
+    prescribes = _lemma(root) in {"need", "require"} or any(
+        c.dep_ == "aux" and _lemma(c) in _PRESCRIPTIVE for c in root.children)
+    if prescribes:
+        feats.add(f"prescribe_{direction}", root.text)
+    if _lemma(root) == "be" and total == 0 and any(c.dep_ == "attr" for c in root.children):
+        feats.add("definition", root.text)
+    if _lemma(root) in lex.descriptive_verbs:
+        feats.add("descriptive", root.text)
+
+
 def holder_phrase(subject: Token) -> str:
     """Shortest form of a position holder: quantifier or article plus noun, no modifiers."""
     if subject.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") or subject.pos_ == "PROPN":
@@ -140,23 +186,22 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
     if tokens[0].lower_ in {"while", "although", "though", "whereas", "despite"}:
         clause_end = next((t.i for t in tokens if t.text == "," ), None)
         contrast_at = clause_end if clause_end is not None and contrast_at is None else contrast_at
+
+    def is_topic(token: Token) -> bool:
+        return (_lemma(token) in masked or token.lower_ in masked
+                or token.ent_type_ in ("ALLIANCE", "TREATY", "TREATY_ARTICLE"))
+
     mentions_topic = False
     for token in tokens:
         lemma = _lemma(token)
         if token.is_punct or token.is_stop and lemma not in lex.negators | lex.modals | lex.hedges:
             continue
-        is_topic = lemma in masked or token.lower_ in masked or token.ent_type_ in ("ALLIANCE", "TREATY", "TREATY_ARTICLE")
-        if is_topic:
-            mentions_topic = True
+        topical = is_topic(token)
+        mentions_topic = mentions_topic or topical
         if token.pos_ in _CONTENT_POS:
-            feats.add(f"w={TOPIC if is_topic else lemma}", token.text, 1.0)
-        polarity = 1 if lemma in lex.positive else -1 if lemma in lex.negative else 0
-        if polarity and not is_topic:
-            words = token.text
-            if _is_negated(token, lex):
-                polarity, words = -polarity, f"not {token.text}"
-            if polarity < 0 and (reducer := _reduced(token, lex)) is not None:
-                polarity, words = 1, f"{reducer.text} {token.text}"
+            feats.add(f"w={TOPIC if topical else lemma}", token.text, 1.0)
+        polarity, words = (0, "") if topical else _polarity(token, lex)
+        if polarity:
             side = "late" if contrast_at is not None and token.i > contrast_at else "early" if contrast_at is not None else "all"
             name = "pos" if polarity > 0 else "neg"
             feats.add(f"pol_{name}", words)
@@ -181,8 +226,12 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
     for marker in ("whether", "for example", "for instance", "such as", "include", "debate", "discussion", "history", "founded", "originally"):
         if marker in text:
             feats.add(f"marker={marker}", marker)
+    _predicate_features(sent, is_topic, lex, feats)
+    if any(t.tag_ in ("JJR", "JJS", "RBR", "RBS") for t in tokens):
+        feats.add("comparative", " ".join(t.text for t in tokens if t.tag_ in ("JJR", "JJS", "RBR", "RBS")))
     feats.add("topic_mentioned" if mentions_topic else "topic_absent", None)
     feats.add("bias", None)
     n_pos, n_neg = feats.values.get("pol_pos", 0.0), feats.values.get("pol_neg", 0.0)
     feats.add("pol_balance", None, (n_pos - n_neg) / (1.0 + n_pos + n_neg))
+    feats.add("evaluative" if n_pos + n_neg else "not_evaluative", None)
     return feats

@@ -2,7 +2,8 @@
 
 ``StanceModel`` is a scikit-learn estimator (a ``Pipeline`` of a ``DictVectorizer`` and a
 multinomial ``LogisticRegression``) with a temperature fitted on held-out scores so that its
-probabilities are calibrated. ``LexiconModel`` is the transparent cue-lexicon baseline. Both
+probabilities are calibrated. It can stack a ``PolarityModel``, a pro-versus-con classifier learnt
+from public argument data on other topics, whose score is one more feature. ``LexiconModel`` is the transparent cue-lexicon baseline. Both
 explain a decision with the sentence's own words, and both save to a folder of
 ``config.json`` plus NumPy arrays: nothing is ever unpickled.
 """
@@ -27,6 +28,7 @@ from .io import ArgmineError, write_json
 LABELS = ("pro", "con", "neutral")
 CONFIG = "config.json"
 WEIGHTS = "weights.npz"
+POLARITY_FEATURE = "transferred_polarity"
 
 
 class Classifier(Protocol):
@@ -53,44 +55,106 @@ def _cues(contributions: dict[str, float], features: Features, k: int) -> list[s
     return cues[:k]
 
 
+def _linear_pipeline(C: float, class_weight: str | None, max_iter: int) -> Pipeline:
+    return Pipeline([
+        ("vectorize", DictVectorizer(sort=True)),
+        ("classify", LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter, random_state=0)),
+    ])
+
+
+def _frequent(X: list[Features], min_count: int) -> set[str]:
+    """Features that occur in at least ``min_count`` of the sentences."""
+    counts = Counter(name for f in X for name in f.values)
+    return {name for name, n in counts.items() if n >= min_count}
+
+
+def _restore(pipeline: Pipeline, features: list[str], classes: list[str], coef: np.ndarray,
+             intercept: np.ndarray) -> None:
+    """Put saved vocabulary and weights back into an unfitted vectorizer + classifier pipeline."""
+    vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
+    vectorizer.feature_names_ = features
+    vectorizer.vocabulary_ = {name: i for i, name in enumerate(features)}
+    classifier = pipeline.named_steps["classify"]
+    classifier.classes_ = np.array(classes)
+    classifier.coef_, classifier.intercept_ = coef, intercept
+
+
+class PolarityModel(ClassifierMixin, BaseEstimator):
+    """Pro versus con over the same sentence features, learnt from argument data on other topics.
+
+    Public argument sets hold tens of thousands of pro and con arguments on many topics but no
+    neutral sentences; mixed into the corpus they swamp it. Trained on its own, this model's score
+    (positive: pro) becomes one feature of ``StanceModel``: it brings what those arguments teach
+    about evaluative wording, and the corpus model decides how much it counts.
+    """
+
+    def __init__(self, C: float = 0.1, min_count: int = 3, max_iter: int = 3000) -> None:
+        self.C = C
+        self.min_count = min_count
+        self.max_iter = max_iter
+
+    def fit(self, X: list[Features], y: list[str]) -> "PolarityModel":
+        if set(y) != {"pro", "con"}:
+            raise ValueError("a polarity model needs pro and con examples, and only those")
+        keep = _frequent(X, self.min_count)
+        self.pipeline_ = _linear_pipeline(self.C, "balanced", self.max_iter)
+        self.pipeline_.fit([{k: v for k, v in f.values.items() if k in keep} for f in X], list(y))
+        self.classes_ = self.pipeline_.classes_
+        return self
+
+    def decision_function(self, X: list[Features]) -> np.ndarray:
+        """Signed scores: above zero leans pro."""
+        scores = self.pipeline_.decision_function([f.values for f in X])
+        return scores if self.classes_[1] == "pro" else -scores
+
+    def predict(self, X: list[Features]) -> np.ndarray:
+        return np.where(self.decision_function(X) > 0, "pro", "con")
+
+    def contributions(self, features: Features) -> dict[str, float]:
+        """Each feature's share of the score (toward pro)."""
+        vectorizer: DictVectorizer = self.pipeline_.named_steps["vectorize"]
+        coef = self.pipeline_.named_steps["classify"].coef_[0] * (1 if self.classes_[1] == "pro" else -1)
+        return {name: value * coef[vectorizer.vocabulary_[name]]
+                for name, value in features.values.items() if name in vectorizer.vocabulary_}
+
+
 class StanceModel(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression over sentence features, with temperature calibration.
 
     C: inverse regularisation strength.
     min_count: a feature must occur in this many training sentences to be kept.
     class_weight: passed to LogisticRegression; "balanced" evens out rare classes.
+    polarity: a fitted ``PolarityModel`` whose score is added as the feature ``POLARITY_FEATURE``.
     """
 
     def __init__(self, C: float = 0.5, min_count: int = 2, class_weight: str | None = "balanced",
-                 max_iter: int = 3000) -> None:
+                 max_iter: int = 3000, polarity: PolarityModel | None = None) -> None:
         self.C = C
         self.min_count = min_count
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.polarity = polarity
 
     @property
     def name(self) -> str:
         return getattr(self, "name_", "argmine-stance")
 
-    def _pipeline(self) -> Pipeline:
-        return Pipeline([
-            ("vectorize", DictVectorizer(sort=True)),
-            ("classify", LogisticRegression(C=self.C, class_weight=self.class_weight,
-                                            max_iter=self.max_iter, random_state=0)),
-        ])
+    def _rows(self, X: list[Features], keep: set[str] | None = None) -> list[dict[str, float]]:
+        rows = [{k: v for k, v in f.values.items() if keep is None or k in keep} for f in X]
+        if self.polarity is not None and rows:
+            for row, score in zip(rows, self.polarity.decision_function(X)):
+                row[POLARITY_FEATURE] = float(score)
+        return rows
 
     def fit(self, X: list[Features], y: list[str], sample_weight: np.ndarray | None = None) -> "StanceModel":
-        counts = Counter(name for f in X for name in f.values)
-        keep = {name for name, n in counts.items() if n >= self.min_count}
-        rows = [{k: v for k, v in f.values.items() if k in keep} for f in X]
-        self.pipeline_ = self._pipeline()
-        self.pipeline_.fit(rows, list(y), classify__sample_weight=sample_weight)
+        self.pipeline_ = _linear_pipeline(self.C, self.class_weight, self.max_iter)
+        self.pipeline_.fit(self._rows(X, _frequent(X, self.min_count)), list(y), classify__sample_weight=sample_weight)
         self.classes_ = self.pipeline_.classes_
         self.temperature_ = 1.0
         return self
 
     def decision_function(self, X: list[Features]) -> np.ndarray:
-        return self.pipeline_.decision_function([f.values for f in X])
+        return self.pipeline_.decision_function(self._rows(X))
 
     def predict_proba(self, X: list[Features]) -> np.ndarray:
         """Probabilities in the order of ``LABELS``."""
@@ -114,12 +178,18 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         vectorizer: DictVectorizer = self.pipeline_.named_steps["vectorize"]
         coef = self.pipeline_.named_steps["classify"].coef_
         row = list(self.classes_).index(label)
-        mean = coef.mean(axis=0)
-        contributions = {}
-        for name, value in features.values.items():
+        relative = coef[row] - coef.mean(axis=0)
+        contributions: dict[str, float] = {}
+        for name, value in self._rows([features])[0].items():
             col = vectorizer.vocabulary_.get(name)
-            if col is not None:
-                contributions[name] = value * (coef[row, col] - mean[col])
+            if col is None:
+                continue
+            if name == POLARITY_FEATURE:
+                # The transferred score has no words of its own: credit the words it was made of.
+                for part, share in self.polarity.contributions(features).items():
+                    contributions[part] = contributions.get(part, 0.0) + share * relative[col]
+            else:
+                contributions[name] = contributions.get(name, 0.0) + value * relative[col]
         return _cues(contributions, features, k)
 
     def save(self, folder: Path, meta: dict[str, Any] | None = None) -> None:
@@ -127,26 +197,37 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         folder.mkdir(parents=True, exist_ok=True)
         classifier = self.pipeline_.named_steps["classify"]
         vectorizer = self.pipeline_.named_steps["vectorize"]
-        config = {"type": "StanceModel", "name": self.name, "params": self.get_params(),
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "polarity"}
+        config = {"type": "StanceModel", "name": self.name, "params": params,
                   "classes": list(self.classes_), "temperature": self.temperature_,
                   "features": list(vectorizer.feature_names_), "meta": meta or {}}
+        arrays = {"coef": classifier.coef_, "intercept": classifier.intercept_}
+        if self.polarity is not None:
+            pipeline = self.polarity.pipeline_
+            config["polarity"] = {"params": self.polarity.get_params(), "classes": list(self.polarity.classes_),
+                                  "features": list(pipeline.named_steps["vectorize"].feature_names_)}
+            arrays.update(polarity_coef=pipeline.named_steps["classify"].coef_,
+                          polarity_intercept=pipeline.named_steps["classify"].intercept_)
         write_json(folder / CONFIG, config)
-        np.savez(folder / WEIGHTS, coef=classifier.coef_, intercept=classifier.intercept_)
+        np.savez(folder / WEIGHTS, **arrays)
 
     @classmethod
     def load(cls, folder: Path) -> "StanceModel":
         config = json.loads((folder / CONFIG).read_text("utf-8"))
         with np.load(folder / WEIGHTS, allow_pickle=False) as weights:
-            coef, intercept = weights["coef"], weights["intercept"]
-        model = cls(**config["params"])
-        model.pipeline_ = model._pipeline()
-        vectorizer = model.pipeline_.named_steps["vectorize"]
-        vectorizer.feature_names_ = config["features"]
-        vectorizer.vocabulary_ = {name: i for i, name in enumerate(config["features"])}
-        classifier = model.pipeline_.named_steps["classify"]
-        classifier.classes_ = np.array(config["classes"])
-        classifier.coef_, classifier.intercept_ = coef, intercept
-        model.classes_ = classifier.classes_
+            arrays = {name: weights[name] for name in weights.files}
+        polarity = None
+        if "polarity" in config:
+            saved = config["polarity"]
+            polarity = PolarityModel(**saved["params"])
+            polarity.pipeline_ = _linear_pipeline(polarity.C, "balanced", polarity.max_iter)
+            _restore(polarity.pipeline_, saved["features"], saved["classes"],
+                     arrays["polarity_coef"], arrays["polarity_intercept"])
+            polarity.classes_ = np.array(saved["classes"])
+        model = cls(**config["params"], polarity=polarity)
+        model.pipeline_ = _linear_pipeline(model.C, model.class_weight, model.max_iter)
+        _restore(model.pipeline_, config["features"], config["classes"], arrays["coef"], arrays["intercept"])
+        model.classes_ = np.array(config["classes"])
         model.temperature_ = config["temperature"]
         model.name_ = config["name"]
         return model
