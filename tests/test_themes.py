@@ -1,10 +1,12 @@
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from pipeline.io import ArgmineError
-from pipeline.themes import ClaimText, Theme, ThemeModel, load_taxonomy
+from pipeline.nlp import load_model
+from pipeline.themes import ClaimText, Theme, ThemeModel, default_taxonomy_path, load_taxonomy
 
 
 def claim(i: int, text: str, stance: str = "pro", doc: str = "d") -> ClaimText:
@@ -34,8 +36,46 @@ def test_seeded_then_discovered_then_other() -> None:
 
 def test_order_of_input_does_not_matter() -> None:
     a = ThemeModel(THEMES).fit(CLAIMS).records()
-    b = ThemeModel(THEMES).fit(list(reversed(CLAIMS))).records()
-    assert a == b
+    for seed in range(3):
+        shuffled = list(CLAIMS)
+        random.Random(seed).shuffle(shuffled)
+        assert ThemeModel(THEMES).fit(shuffled).records() == a
+
+
+def test_longest_seed_wins_and_spellings_meet() -> None:
+    themes = [THEMES[0], Theme("nuclear", "nuclear", ("nuclear", "nuclear deterrence")),
+              Theme("deterrence", "deterrence", ("deterrence",))]
+    model = ThemeModel(themes)
+    scores = model.seed_scores(claim(0, "Nuclear deterrence reassures allies."))
+    assert scores[1] == 1.5 and scores[2] == 0  # one nuclear phrase, not also a deterrence word
+    assert model.seed_scores(claim(1, "Free-riding and the fair-share debate."))[0] == 3.0  # open seeds match hyphenated
+
+
+def test_subject_outweighs_generic_payoff() -> None:
+    nlp = load_model()
+    text = "Defense spending targets help maintain credibility and deter aggression."
+    c = ClaimText.from_span("d:0000", "d", "pro", text, nlp(text)[:])
+    record = next(r for r in ThemeModel(load_taxonomy(default_taxonomy_path())).fit([c]).records() if r["size"])
+    assert record["theme_id"] == "burden-sharing"
+
+
+def test_other_is_capped() -> None:
+    loners = [claim(i, text) for i, text in enumerate(["Rivers flood in spring.", "Poets write sonnets.",
+                                                       "Bakers rise early.", "Glaciers carve valleys."])]
+    seeded = [claim(10 + i, f"Allies pay a fair share of spending number {i}.") for i in range(8)]
+    records = ThemeModel(THEMES, max_other=0.15).fit(loners + seeded).records()
+    other = next((r for r in records if r["theme_id"] == "other"), {"size": 0})
+    assert other["size"] <= 0.15 * 12
+    assert sum(r["size"] for r in records) == 12
+
+
+def test_new_theme_in_taxonomy(tmp_path: Path) -> None:
+    data = json.loads(default_taxonomy_path().read_text("utf-8"))
+    data["themes"].append({"id": "fishing", "label": "fishing", "seeds": ["fishing quota", "fish stock"]})
+    path = tmp_path / "tax.json"
+    path.write_text(json.dumps(data), "utf-8")
+    by_id = {r["theme_id"]: r for r in ThemeModel(load_taxonomy(path)).fit(CLAIMS).records()}
+    assert by_id["fishing"]["seeded"] and by_id["fishing"]["size"] == 3
 
 
 def test_taxonomy_errors_are_clear(tmp_path: Path) -> None:
