@@ -62,7 +62,7 @@ train: install
 
 # Score every stage against the gold: leave-one-document-out for anything trained on it.
 evaluate: install
-	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json --external claim_stance
+	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json
 
 bench: install
 	$(BIN)/python bench/run.py

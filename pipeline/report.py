@@ -19,6 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from . import __version__
+from .incremental import StageStamp
 from .io import PRODUCED_BY, AtomicWriter, ArgmineError, read_jsonl
 
 STANCES = ("pro", "con", "neutral")
@@ -645,7 +646,12 @@ footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:
 
 
 def build(out: Path) -> Path:
-    """Write ``out/report.html`` and return its path."""
+    """Write ``out/report.html`` and return its path; nothing is done when the JSONL and code
+    are as when it was last written."""
+    path = out / "report.html"
+    stamp = StageStamp(out, "report", inputs=[out / f"{name}.jsonl" for name in _FILES], outputs=[path], settings={})
+    if stamp.fresh() is not None:
+        return path
     frames = load_frames(out)
     run = _Run(frames, out)
     counts = _counts(frames)
@@ -670,9 +676,9 @@ def build(out: Path) -> Path:
             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>"
             f"<header class='top'><h1>Argument report</h1><p>{subtitle}</p></header>"
             f"<nav class='toc'>{nav}</nav>" + "".join(sections) + f"<footer>{footer}</footer></main></body></html>\n")
-    path = out / "report.html"
     with AtomicWriter(path) as handle:
         handle.write(page)
+    stamp.save({})
     return path
 
 

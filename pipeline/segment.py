@@ -16,8 +16,9 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-from .io import ArgmineError, slugify, write_jsonl
-from .nlp import ParseCache, load_model
+from .incremental import RecordCache, StageStamp, digest
+from .io import ArgmineError, JsonlWriter, Progress, no_progress, slugify
+from .nlp import ParseCache, load_model, resolve_tag
 from .readers import DEFAULT_MAX_BYTES, InputError, RawDocument, read_document
 
 IGNORE_FILE = ".argmineignore"
@@ -252,39 +253,63 @@ def _shown(path: Path) -> str:
 
 
 def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
-        max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print) -> dict[str, int]:
-    """Segment every readable document under ``corpus`` into ``out``; return counts."""
-    raws: list[RawDocument] = []
+        max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print,
+        progress: Progress = no_progress) -> dict[str, Any]:
+    """Segment every readable document under ``corpus`` into ``out``; return counts.
+
+    Nothing is done when the files, settings and code are as at the last run (the counts say
+    ``up_to_date``); otherwise only documents whose text is new are parsed and segmented.
+    """
     paths = discover(corpus)
+    tag = resolve_tag(model)
+    documents_path, sentences_path = out / "documents.jsonl", out / "sentences.jsonl"
+    stamp = StageStamp(out, "segment", inputs=paths, outputs=[documents_path, sentences_path],
+                       settings={"model": tag, "max_bytes": max_bytes})
+    if (last := stamp.fresh()) is not None:
+        for message in last["warnings"]:
+            warn(message)
+        return {**last["counts"], "up_to_date": True}
+    warnings: list[str] = []
+
+    def skip(path: Path, reason: str) -> None:
+        warnings.append(f"skipped {_shown(path)}: {reason}")
+        warn(warnings[-1])
+
+    kept: list[tuple[RawDocument, str]] = []
     for path in paths:
         try:
             raw = read_document(path, max_bytes=max_bytes)
         except InputError as err:
-            warn(f"skipped {_shown(path)}: {' '.join(str(err).split())}")
+            skip(path, " ".join(str(err).split()))
             continue
-        raws.append(raw)
-    cleaned = [clean_text(raw.text) for raw in raws]
-    kept = [(raw, text) for raw, text in zip(raws, cleaned) if text.strip()]
-    for raw, text in zip(raws, cleaned):
-        if not text.strip():
-            warn(f"skipped {_shown(raw.path)}: no text after cleaning")
+        text = clean_text(raw.text)
+        if text.strip():
+            kept.append((raw, text))
+        else:
+            skip(raw.path, "no text after cleaning")
     if not kept:
         raise ArgmineError(f"{corpus}: no readable documents (.txt, .md, .html, .pdf) found")
-    nlp = load_model(model)
-    texts = [text for _, text in kept]
-    cache = ParseCache(out, nlp)
-    todo = [t for t in dict.fromkeys(texts) if not cache.has(t)]
-    for _ in cache.parse(todo, workers=workers):
-        pass
     doc_ids = _unique_ids([raw.path for raw, _ in kept])
-    documents, sentences = [], []
-    for doc_id, (raw, text) in zip(doc_ids, kept):
-        doc = cache.load(text)
-        records = sentence_records(doc_id, doc)
-        title = next((r["text"] for r in records if r["kind"] == "heading"), None)
-        documents.append({"doc_id": doc_id, "path": path_text(raw.path), "format": raw.format,
-                          "encoding": raw.encoding, "sha256": raw.sha256, "title": title, "text": text})
-        sentences.extend(records)
-    write_jsonl(out / "documents.jsonl", documents)
-    write_jsonl(out / "sentences.jsonl", sentences)
-    return {"documents": len(documents), "segments": len(sentences), "skipped": len(paths) - len(kept)}
+    records_cache = RecordCache(out, "segment", {"model": tag})
+    keys = [records_cache.key(doc_id, digest(text)) for doc_id, (_, text) in zip(doc_ids, kept)]
+    cache = ParseCache(out, load_model(model, parse=False), model=model)  # the parser loads only if needed
+    todo = [t for t in dict.fromkeys(text for key, (_, text) in zip(keys, kept) if not records_cache.has(key))
+            if not cache.has(t)]
+    for _ in progress(cache.parse(todo, workers=workers), length=len(todo), label="parsing"):
+        pass
+    segments = 0
+    with JsonlWriter(documents_path) as documents, JsonlWriter(sentences_path) as sentences:
+        for doc_id, key, (raw, text) in zip(doc_ids, keys, kept):
+            records = records_cache.get(key)
+            if records is None:
+                records = sentence_records(doc_id, cache.load(text))
+                records_cache.put(key, records)
+            title = next((r["text"] for r in records if r["kind"] == "heading"), None)
+            documents.record({"doc_id": doc_id, "path": path_text(raw.path), "format": raw.format,
+                              "encoding": raw.encoding, "sha256": raw.sha256, "title": title, "text": text})
+            for record in records:
+                sentences.record(record)
+            segments += len(records)
+    counts = {"documents": len(kept), "segments": segments, "skipped": len(paths) - len(kept)}
+    stamp.save(counts, warnings)
+    return counts

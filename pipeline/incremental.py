@@ -1,0 +1,131 @@
+"""Skip work whose inputs have not changed.
+
+``StageStamp`` lets a stage skip itself when its input files, its settings and the argmine code
+are all as they were at its last run and its outputs are still the files it wrote: the rule of
+the Makefile's file targets, for ``argmine run`` and the stage commands too. ``RecordCache``
+keeps a stage's records per document, so that after a change to one document only that
+document is processed again. Both live under ``OUT/.cache/``; deleting it only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .io import Progress, documents_with_segments, write_json
+
+_BLOCK = 1 << 20
+
+
+def digest(data: bytes | str) -> str:
+    # surrogateescape: file names with undecodable bytes hash like any other
+    return hashlib.sha256(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def fingerprint(*parts: Any) -> str:
+    """One hash of JSON-able parts, independent of dict order."""
+    return digest(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str))
+
+
+@lru_cache(maxsize=None)
+def code_version() -> str:
+    """A hash of the installed argmine code and resources: new code invalidates earlier results."""
+    root = Path(__file__).parent
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".jsonl"))
+    return fingerprint([(p.relative_to(root).as_posix(), file_digest(p)) for p in files])
+
+
+class StageStamp:
+    """What one stage's last successful run read and wrote: ``OUT/.cache/stages/<stage>.json``."""
+
+    def __init__(self, out: Path, stage: str, *, inputs: Iterable[Path], outputs: Iterable[Path],
+                 settings: dict[str, Any]) -> None:
+        self.path = out / ".cache" / "stages" / f"{stage}.json"
+        self.outputs = list(outputs)
+        self.key = fingerprint(stage, code_version(), settings,
+                               [(str(p), file_digest(p) if p.is_file() else None) for p in inputs])
+
+    def fresh(self) -> dict[str, Any] | None:
+        """The last run's counts and warnings when the inputs, settings and code are unchanged
+        and every output is as written; None when the stage has to run."""
+        try:
+            stamp = json.loads(self.path.read_text("utf-8"))
+            unchanged = stamp["key"] == self.key and all(
+                p.is_file() and stamp["outputs"].get(p.name) == file_digest(p) for p in self.outputs)
+            return {"counts": dict(stamp["counts"]), "warnings": list(stamp["warnings"])} if unchanged else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, counts: dict[str, Any], warnings: Iterable[str] = ()) -> None:
+        write_json(self.path, {"key": self.key, "outputs": {p.name: file_digest(p) for p in self.outputs},
+                               "counts": counts, "warnings": list(warnings)})
+
+
+class RecordCache:
+    """One stage's records per document, under ``OUT/.cache/records/<stage>/``.
+
+    A key covers everything the records depend on: the stage, its settings, the code (``salt``)
+    and whatever identifies the document's content (``key(...)``).
+    """
+
+    def __init__(self, out: Path, stage: str, settings: dict[str, Any]) -> None:
+        self.folder = out / ".cache" / "records" / stage
+        self.salt = fingerprint(stage, code_version(), settings)
+
+    def key(self, *parts: Any) -> str:
+        return fingerprint(self.salt, parts)
+
+    def has(self, key: str) -> bool:
+        return (self.folder / f"{key}.json").is_file()
+
+    def get(self, key: str) -> list[dict[str, Any]] | None:
+        """The stored records, or None when missing or damaged (they are then simply recomputed)."""
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        records = data.get("records") if isinstance(data, dict) else None
+        return records if isinstance(records, list) and all(isinstance(r, dict) for r in records) else None
+
+    def put(self, key: str, records: list[dict[str, Any]]) -> None:
+        # One JSON document, so a write cut short never reads back as fewer records.
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key}.json"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"records": records}, ensure_ascii=False), "utf-8")
+        os.replace(tmp, path)
+
+
+Records = list[dict[str, Any]]
+
+
+def per_document(out: Path, cache: RecordCache, compute: Callable[[dict[str, Any], Records], Records], *,
+                 progress: Progress, label: str) -> Iterator[dict[str, Any]]:
+    """Every document's records in order, computed only for documents whose text or segments
+    changed, one document at a time."""
+    documents = out / "documents.jsonl"
+    length = 0
+    if documents.is_file():  # when missing, reading it below says which stage to run
+        with documents.open("rb") as handle:
+            length = sum(1 for line in handle if line.strip())
+    for document, segments in progress(documents_with_segments(out), length=length, label=label):
+        key = cache.key(document["doc_id"], digest(document["text"]), segments)
+        records = cache.get(key)
+        if records is None:
+            records = compute(document, segments)
+            cache.put(key, records)
+        yield from records
