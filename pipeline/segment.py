@@ -166,9 +166,11 @@ def _after_colon(text: str, start: int, b: int) -> bool:
     return b > start and text[b - 1] == ":"
 
 
-def _sentences_in(doc: Doc, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Character spans of spaCy's sentences inside [start, end), trimmed of white space."""
-    text = doc.text
+def _sentences_in(doc: Doc, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Character spans of spaCy's sentences inside [start, end), trimmed of white space.
+
+    ``text`` is ``doc.text``, passed in: spaCy rebuilds it from every token on each access.
+    """
     span = doc.char_span(start, end, alignment_mode="expand")
     sents = list(span.sents) if span is not None else []
     bounds = [max(start, s.start_char) for s in sents] or [start]
@@ -216,7 +218,7 @@ def segment_text(doc: Doc) -> list[Segment]:
             kind = "sentence"
             if turn := _SPEAKER.match(stripped):
                 speaker, start = turn.group(1), start + turn.end()
-        for a, b in _sentences_in(doc, start, end):
+        for a, b in _sentences_in(doc, text, start, end):
             seg_kind = "boilerplate" if _is_promotional(text[a:b]) else kind
             segments.append(Segment(seg_kind, a, b, section, speaker))
     return segments

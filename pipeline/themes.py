@@ -266,7 +266,8 @@ class ThemeModel:
         if X is None or len(rest) < self.min_cluster:
             return []
         n_clusters = max(1, min(self.max_discovered, len(rest) // (2 * self.min_cluster)))
-        km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state).fit(X[rest])
+        # Three restarts: as good as ten on the gold, a third of the time on large corpora.
+        km = KMeans(n_clusters=n_clusters, n_init=3, random_state=self.random_state).fit(X[rest])
         sizes = Counter(km.labels_)
         names = []
         for label, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):

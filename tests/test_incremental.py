@@ -128,6 +128,8 @@ def test_stage_stamp_follows_inputs_settings_and_outputs(tmp_path: Path) -> None
     assert stamp().fresh() is None
     stamp().save({"n": 1}, ["skipped x"])
     assert stamp().fresh() == {"counts": {"n": 1}, "warnings": ["skipped x"]}
+    stamp().save({"b": 1, "a": 2})
+    assert list(stamp().fresh()["counts"]) == ["b", "a"]
     assert stamp("other").fresh() is None
     source.write_text("a2")
     assert stamp().fresh() is None
