@@ -12,6 +12,8 @@ TOPIC    ?= security alliances
 MODEL_DIR ?= models/claims
 TAXONOMY ?= pipeline/resources/taxonomy.json
 GOLD     ?= corpus/annotations/claims.jsonl
+# Public argument data in the stance model (see its model card); EXTERNAL= trains on the gold alone.
+EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1 --polarity
 
 CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null)
 STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
@@ -56,13 +58,13 @@ claims: $(OUT)/claims.jsonl
 themes: $(OUT)/themes.jsonl
 report: $(OUT)/report.html
 
-# Retrain the stance model from the gold (and the external data named in the model card).
+# Retrain the stance model from the gold and the public data sets in EXTERNAL.
 train: install
-	$(ARGMINE) train --gold $(GOLD) --corpus $(CORPUS) --out $(MODEL_DIR)
+	$(ARGMINE) train --gold $(GOLD) --corpus $(CORPUS) --out $(MODEL_DIR) $(EXTERNAL)
 
 # Score every stage against the gold: leave-one-document-out for anything trained on it.
 evaluate: install
-	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json
+	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json $(EXTERNAL)
 
 bench: install
 	$(BIN)/python bench/run.py

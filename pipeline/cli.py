@@ -258,12 +258,17 @@ def gold_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def external_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--external and --external-root: public data sets added to the training data."""
+    """--external, --external-weight, --polarity and --external-root: public data sets in training."""
     func = click.option("--external-root", type=click.Path(path_type=Path), default=EXTERNAL_ROOT,
                         show_default=True, help="Folder holding the public data sets.")(func)
-    return click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum"]),
-                        help="Add a public data set to training (evaluate: scored as an ablation; it did "
-                             "not help on the corpus, see the model card).")(func)
+    func = click.option("--polarity/--no-polarity", "stack_polarity", default=True, show_default=True,
+                        help="Stack a pro-versus-con model of the --external sets as one feature.")(func)
+    func = click.option("--external-weight", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+                        help="Sample weight of the --external arguments as pro/con examples of the stance "
+                             "model, as a share of the corpus's total (0: they do not enter it).")(func)
+    return click.option("--external", multiple=True, type=click.Choice(["claim_stance", "perspectrum", "argq"]),
+                        help="Add the train-split topics of a public data set to training (evaluate also "
+                             "scores the held-out test topics, see the model card).")(func)
 
 
 @main.command()
@@ -274,8 +279,8 @@ def external_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @topic_option
 @model_option
 @_user_errors
-def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], external_root: Path,
-          topic: str, model: str | None) -> None:
+def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], external_weight: float,
+          stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
     """Train the stance model on gold labels and write it to --out.
 
     Deterministic: the same data give the same weights. Writes config.json, weights.npz
@@ -296,16 +301,19 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
     nlp = load_spacy(model)
     examples = corpus_examples(align_gold(load_gold(gold), work, nlp, _warn), topic)
     extra = external_examples(external_root, list(external), nlp) if external else []
-    stance_model = fit(examples + extra, calibrate_on=examples)
+    stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
+                       stack_polarity=stack_polarity)
     stance_model.name_ = "argmine-stance-0.1"
-    meta = {"topic": topic, "external": list(external), "examples": len(examples) + len(extra)}
+    meta = {"topic": topic, "external": list(external), "external_weight": external_weight,
+            "stack_polarity": stack_polarity, "examples": len(examples) + len(extra)}
     stance_model.save(model_dir, meta)
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
     counts = {"corpus": len(examples), **{name: sum(e.group == name for e in extra) for name in external}}
     hashed = [gold] + [p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external)]
     (model_dir / "README.md").write_text(model_card(stance_model, gold=gold, external=list(external), counts=counts,
-                                                    nlp=nlp, hashed=hashed, metrics=metrics), "utf-8")
+                                                    external_weight=external_weight, nlp=nlp, hashed=hashed,
+                                                    metrics=metrics), "utf-8")
     click.echo(f"train: {len(examples) + len(extra)} examples, model in {model_dir}", err=True)
 
 
@@ -317,8 +325,8 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
 @topic_option
 @model_option
 @_user_errors
-def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, ...], external_root: Path,
-             topic: str, model: str | None) -> None:
+def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, ...], external_weight: float,
+             stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
     """Score every stage against gold labels and print a table.
 
     Stance is scored leave-one-document-out (train on all documents but one, test on it),
@@ -333,7 +341,8 @@ def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, 
 
     work = Path("build/evaluate") / slugify_path(corpus)
     metrics = stage.run(gold, corpus, work=work, topic=topic, external_root=external_root, external=list(external),
-                        metrics_path=metrics_path, model=model, warn=_warn)
+                        metrics_path=metrics_path, model=model, external_weight=external_weight,
+                        stack_polarity=stack_polarity, warn=_warn)
     click.echo(stage.format_table(metrics))
 
 

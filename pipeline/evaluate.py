@@ -20,10 +20,10 @@ from . import segment as segment_stage
 from .claims import attributions
 from .io import read_jsonl, write_json
 from .nlp import load_model as load_spacy
-from .stance import LABELS, LexiconModel, StanceModel
+from .stance import LABELS, LexiconModel
 from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
-from .training import (Example, GoldSentence, align_gold, choose_C, corpus_examples, external_examples, fit,
-                       fit_polarity, load_gold)
+from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples, fit,
+                       load_gold)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -55,14 +55,16 @@ def expected_calibration_error(gold: list[str], proba: np.ndarray, bins: int = 1
     return float(total)
 
 
-def stance_lodo(examples: list[Example], extra: list[Example]) -> dict[str, Any]:
+def stance_lodo(examples: list[Example], extra: list[Example], *, external_weight: float = 0.0,
+                stack_polarity: bool = True) -> dict[str, Any]:
     """Leave-one-document-out: train on the other documents (plus ``extra``), test on one."""
     docs = sorted({e.group for e in examples})
     gold, pred, majority, proba = [], [], [], []
     for doc in docs:
         train = [e for e in examples if e.group != doc] + extra
         test = [e for e in examples if e.group == doc]
-        model = fit(train, calibrate_on=[e for e in examples if e.group != doc])
+        model = fit(train, calibrate_on=[e for e in examples if e.group != doc], external_weight=external_weight,
+                    stack_polarity=stack_polarity)
         fold_proba = model.predict_proba([e.features for e in test])
         proba.append(fold_proba)
         pred.extend(np.array(LABELS)[fold_proba.argmax(axis=1)])
@@ -78,31 +80,36 @@ def stance_lodo(examples: list[Example], extra: list[Example]) -> dict[str, Any]
             "lexicon": classification_metrics(gold, lex_pred)}
 
 
-def polarity_transfer(examples: list[Example], extra: list[Example]) -> dict[str, Any]:
-    """Out-of-domain check, per external set: train on its train-split topics, test on its test topics.
+def held_out_topics(examples: list[Example], extra: list[Example], test: list[Example], *,
+                    external_weight: float = 0.0, stack_polarity: bool = True) -> dict[str, Any]:
+    """Out-of-domain check on the test topics of the external sets (every item a pro or con argument).
 
-    Reports the polarity model's pro/con accuracy, and the full stance model's (trained on the
-    whole corpus, stacking that polarity model): pro versus con by the larger of the two
-    probabilities, and how often it calls a (pro or con) argument neutral.
+    The model is trained as shipped, on the whole corpus plus ``extra`` (train-split topics only),
+    and never sees a test topic. Per set: macro-F1 over pro and con with a prediction of neutral
+    counted as wrong, pro-versus-con accuracy by the larger of the two probabilities, and the share
+    called neutral; ``macro_f1`` and ``neutral_share`` average the sets of ``HELD_OUT_SETS``.
     """
-    polarity = fit_polarity([e for e in extra if e.split == "train"])
-    results: dict[str, Any] = {}
-    if polarity is None:
-        return results
-    # No temperature: it changes neither which class is largest nor pro against con.
-    model = StanceModel(C=choose_C(examples, polarity), polarity=polarity)
-    model.fit([e.features for e in examples], [e.label for e in examples])
-    for name in sorted({e.group for e in extra}):
-        test = [e for e in extra if e.group == name and e.split == "test"]
-        if not test:
-            continue
-        gold = np.array([e.label for e in test])
-        proba = model.predict_proba([e.features for e in test])
+    if any(e.split != "train" for e in extra) or any(e.split != "test" for e in test):
+        raise ValueError("train on train-split topics, test on test-split topics")
+    model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight, stack_polarity=stack_polarity)
+    results: dict[str, Any] = {"sets": {}}
+    for name in sorted({e.group for e in test}):
+        items = [e for e in test if e.group == name]
+        gold = [e.label for e in items]
+        proba = model.predict_proba([e.features for e in items])
+        pred = list(np.array(LABELS)[proba.argmax(axis=1)])
         pro_con = np.where(proba[:, LABELS.index("pro")] >= proba[:, LABELS.index("con")], "pro", "con")
-        results[name] = {"n": len(test),
-                         "polarity_accuracy": float(np.mean(polarity.predict([e.features for e in test]) == gold)),
-                         "stance_pro_con_accuracy": float(np.mean(pro_con == gold)),
-                         "neutral_share": float(np.mean(proba.argmax(axis=1) == LABELS.index("neutral")))}
+        held = {"n": len(items),
+                "macro_f1": float(f1_score(gold, pred, labels=["pro", "con"], average="macro", zero_division=0)),
+                "pro_con_accuracy": float(np.mean(pro_con == np.array(gold))),
+                "neutral_share": float(np.mean(np.array(pred) == "neutral"))}
+        if model.polarity is not None:
+            held["polarity_accuracy"] = float(np.mean(model.polarity.predict([e.features for e in items]) == np.array(gold)))
+        results["sets"][name] = held
+    scored = [results["sets"][name] for name in HELD_OUT_SETS if name in results["sets"]]
+    if scored:
+        results["macro_f1"] = float(np.mean([h["macro_f1"] for h in scored]))
+        results["neutral_share"] = float(np.mean([h["neutral_share"] for h in scored]))
     return results
 
 
@@ -186,8 +193,14 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]
 
 def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root: Path | None,
         external: list[str], metrics_path: Path | None, model: str | None = None,
+        external_weight: float = 0.0, stack_polarity: bool = True,
         warn: Callable[[str], None] = print) -> dict[str, Any]:
-    """Segment and tag ``corpus`` into ``work``, then score every stage against the gold."""
+    """Segment and tag ``corpus`` into ``work``, then score every stage against the gold.
+
+    Stance is trained with the train-split topics of the ``external`` sets (weighted and stacked
+    as ``fit`` does) and scored twice: leave-one-document-out on the corpus, and on the test
+    topics of ``HELD_OUT_SETS`` (and of the ``external`` sets) when ``external_root`` holds them.
+    """
     segment_stage.run(corpus, work, model=model, warn=warn)
     entities_stage.run(work, model=model)
     nlp = load_spacy(model)
@@ -197,11 +210,19 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
     extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
-    metrics["stance"] = stance_lodo(examples, extra)
+    settings = {"external_weight": external_weight, "stack_polarity": stack_polarity}
+    metrics["stance"] = stance_lodo(examples, extra, **settings)
     if extra:
-        metrics["stance"]["external"] = {"sets": external, "n_external": len(extra)}
+        metrics["stance"]["external"] = {"sets": external, "n_external": len(extra), **settings}
         metrics["stance_without_external"] = {"model": stance_lodo(examples, [])["model"]}
-        metrics["polarity_transfer"] = polarity_transfer(examples, extra)
+    if external_root is not None and external_root.is_dir():
+        test_sets = sorted(set(HELD_OUT_SETS) | set(external))
+        test = external_examples(external_root, test_sets, nlp, split="test")
+        held = held_out_topics(examples, extra, test, **settings)
+        held["objective"] = (metrics["stance"]["model"]["macro_f1"] + held["macro_f1"]) / 2
+        metrics["held_out_topics"] = held
+    else:
+        warn(f"{external_root}: no external data, the held-out-topic figures are skipped")
     metrics["attribution"] = attribution_metrics(aligned)
     entity_gold = gold_path.parent / "entities.jsonl"
     if entity_gold.exists():
@@ -215,23 +236,33 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
 
 def format_table(metrics: dict[str, Any]) -> str:
     """The evaluation as a plain-text table."""
-    lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",
-             "stance, leave-one-document-out   macro-F1   F1 pro   F1 con   F1 neutral"]
     rows = [("model", metrics["stance"]["model"]), ("majority class", metrics["stance"]["majority"]),
             ("cue lexicon", metrics["stance"]["lexicon"])]
     if "stance_without_external" in metrics:
-        rows[0] = ("model (+" + "+".join(metrics["stance"]["external"]["sets"]) + " polarity)", metrics["stance"]["model"])
+        ext = metrics["stance"]["external"]
+        how = [f"w {ext['external_weight']:g}"] + (["polarity"] if ext["stack_polarity"] else [])
+        rows[0] = ("model (+" + "+".join(ext["sets"]) + ", " + ", ".join(how) + ")", metrics["stance"]["model"])
         rows.append(("model, corpus only", metrics["stance_without_external"]["model"]))
+    width = max(31, *(len(name) + 1 for name, _ in rows))
+    lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",
+             f"{'stance, leave-one-document-out':<{width + 2}} macro-F1   F1 pro   F1 con   F1 neutral"]
     for name, m in rows:
         f = m["per_class"]
-        lines.append(f"  {name:<31}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
+        lines.append(f"  {name:<{width}}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
     model = metrics["stance"]["model"]
     lines.append(f"  calibration error (ECE) {model.get('ece', float('nan')):.3f}; confusion (rows gold, cols predicted: pro con neutral):")
     for label, row in zip(LABELS, model["confusion"]["matrix"]):
         lines.append(f"    {label:<8}" + "".join(f"{v:>6}" for v in row))
-    for name, held in metrics.get("polarity_transfer", {}).items():
-        lines.append(f"  held-out topics of {name} (n={held['n']}): polarity accuracy {held['polarity_accuracy']:.3f}, "
-                     f"stance pro-vs-con {held['stance_pro_con_accuracy']:.3f}, called neutral {held['neutral_share']:.1%}")
+    if "held_out_topics" in metrics:
+        held = metrics["held_out_topics"]
+        lines += ["", "stance, external test topics (trained on train topics only)   "
+                  "macro-F1 pro/con (neutral wrong)   pro-vs-con acc.   called neutral"]
+        for name, h in held["sets"].items():
+            lines.append(f"  {name + ' (n=' + str(h['n']) + ')':<59}{h['macro_f1']:>10.3f}{h['pro_con_accuracy']:>22.3f}"
+                         f"{h['neutral_share']:>17.1%}")
+        lines.append(f"  {'mean of ' + ', '.join(HELD_OUT_SETS):<59}{held['macro_f1']:>10.3f}{'':>22}"
+                     f"{held['neutral_share']:>17.1%}")
+        lines.append(f"  objective: mean of corpus LODO macro-F1 and held-out-topic macro-F1 = {held['objective']:.3f}")
     a = metrics["attribution"]
     lines += ["", f"attribution accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or prediction names a holder "
               f"{a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Span, Token
 
 TOPIC = "<topic>"
@@ -54,12 +55,16 @@ def default_lexicon() -> Lexicon:
     return Lexicon.from_dict(json.loads(text))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def topic_lemmas(topic: str) -> frozenset[str]:
-    """Content words of the topic, lowercased and crudely singularised, for masking."""
-    words = {w.strip(".,;:()\"'").lower() for w in topic.split()}
+    """Content words of the topic, lowercased and crudely singularised, for masking.
+
+    Function words are never masked, so that a motion ("We should not expand NATO") masks its
+    subject and not the modals and negations that every argument uses.
+    """
+    words = {w.strip(".,;:()\"'").lower() for w in topic.split()} - STOP_WORDS
     stems = {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words}
-    return frozenset(w for w in words | stems if len(w) > 2 and w not in {"and", "the", "for", "with", "its"})
+    return frozenset(w for w in words | stems if len(w) > 2)
 
 
 @dataclass

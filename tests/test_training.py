@@ -1,9 +1,16 @@
-"""Training helpers: motion direction of external data, C chosen inside the training documents."""
+"""Training helpers: motion direction of external data, C chosen inside the training documents,
+external arguments weighted by a budget relative to the corpus."""
 
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from pipeline.features import sentence_features
-from pipeline.training import C_GRID, EXTERNAL_SETS, Example, choose_C, fit, motion_direction
+from pipeline.evaluate import held_out_topics
+from pipeline.features import sentence_features, topic_lemmas
+from pipeline.training import (C_GRID, EXTERNAL_SETS, Example, choose_C, external_examples, fit, motion_direction,
+                               sample_weights)
 
 
 @pytest.mark.parametrize("motion, direction", [
@@ -26,6 +33,11 @@ def _examples(nlp) -> list[Example]:
             for i in range(3) for label in texts for t in texts[label]]
 
 
+def _external(nlp) -> list[Example]:
+    pairs = [("pro", "It brings great benefits."), ("con", "It is harmful and costly.")] * 3
+    return [Example(EXTERNAL_SETS[0], "it", label, sentence_features(nlp(t)[:], "it"), t) for label, t in pairs]
+
+
 def test_fit_chooses_C_from_the_grid_and_is_deterministic(nlp) -> None:
     examples = _examples(nlp)
     assert choose_C(examples, None) in C_GRID
@@ -36,10 +48,58 @@ def test_fit_chooses_C_from_the_grid_and_is_deterministic(nlp) -> None:
 
 def test_external_examples_only_train_the_polarity_model(nlp) -> None:
     examples = _examples(nlp)
-    group = EXTERNAL_SETS[0]
-    external = [Example(group, "it", label, sentence_features(nlp(t)[:], "it"), t)
-                for label, t in [("pro", "It brings great benefits."), ("con", "It is harmful and costly.")] * 3]
+    external = _external(nlp)
     model = fit(examples + external, calibrate_on=examples)
     assert model.polarity is not None
     # The corpus model never saw the external sentences: its classes are still the corpus's three.
     assert set(model.classes_) == {"pro", "con", "neutral"}
+
+
+def test_external_weight_is_a_budget_relative_to_the_corpus() -> None:
+    weights = sample_weights(["pro", "pro", "con", "neutral"], 50, 0.2)
+    corpus, external = weights[:4], weights[4:]
+    assert np.allclose(corpus, [2 / 3, 2 / 3, 4 / 3, 4 / 3]) and np.isclose(corpus.sum(), 4)
+    assert np.allclose(external, external[0]) and np.isclose(external.sum(), 0.2 * 4)
+    assert sample_weights(["pro", "con"], 10, 0.0)[2:].sum() == 0
+
+
+def test_weighted_external_arguments_enter_the_model(nlp) -> None:
+    examples, external = _examples(nlp), _external(nlp)
+    mixed = fit(examples + external, C=1.0, calibrate_on=examples, external_weight=0.3, stack_polarity=False)
+    assert mixed.polarity is None and "w=harmful" in mixed.pipeline_.named_steps["vectorize"].vocabulary_
+    alone = fit(examples + external, C=1.0, calibrate_on=examples, stack_polarity=False)
+    assert "w=harmful" not in alone.pipeline_.named_steps["vectorize"].vocabulary_
+
+
+def test_motion_words_are_masked_but_not_function_words() -> None:
+    assert topic_lemmas("We should not expand NATO") == {"expand", "nato"}
+    assert topic_lemmas("security alliances") == {"security", "alliance", "alliances"}
+
+
+def test_argq_rows_take_the_split_and_the_motion_direction(nlp, tmp_path: Path) -> None:
+    folder = tmp_path / "ibm_argq_30k"
+    folder.mkdir()
+    (folder / "arg_quality_rank_30k.csv").write_text(
+        "argument,topic,set,WA,MACE-P,stance_WA,stance_WA_conf\n"
+        "Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1\n"
+        "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1\n"
+        "Subsidies keep papers alive.,We should subsidize journalism,test,0.9,0.8,1,1\n", "utf-8")
+    train = external_examples(tmp_path, ["argq"], nlp)
+    assert sorted((e.text, e.label, e.split) for e in train) == [
+        ("Whaling destroys endangered species.", "con", "train"), ("Zoos educate children.", "pro", "train")]
+    assert all("w=<topic>" in e.features.values for e in train)  # features toward each item's own motion
+    assert [e.label for e in external_examples(tmp_path, ["argq"], nlp, split="test")] == ["pro"]
+
+
+def test_held_out_topics_count_neutral_as_wrong(nlp) -> None:
+    examples = _examples(nlp)
+    extra = [replace(e, split="train") for e in _external(nlp)]
+    test = [replace(e, split="test") for e in examples if e.label != "neutral"]
+    test = [replace(e, group=name) for name in ("claim_stance", "perspectrum") for e in test]
+    held = held_out_topics(examples, extra, test, external_weight=0.3)
+    assert set(held["sets"]) == {"claim_stance", "perspectrum"}
+    for h in held["sets"].values():
+        assert h["n"] == 12 and 0 <= h["macro_f1"] <= 1 and 0 <= h["neutral_share"] <= 1 and "polarity_accuracy" in h
+    assert np.isclose(held["macro_f1"], np.mean([h["macro_f1"] for h in held["sets"].values()]))
+    with pytest.raises(ValueError):
+        held_out_topics(examples, extra, [replace(e, split="train") for e in test])
