@@ -180,16 +180,17 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         row = list(self.classes_).index(label)
         relative = coef[row] - coef.mean(axis=0)
         contributions: dict[str, float] = {}
-        for name, value in self._rows([features])[0].items():
+        for name, value in features.values.items():
             col = vectorizer.vocabulary_.get(name)
-            if col is None:
-                continue
-            if name == POLARITY_FEATURE:
-                # The transferred score has no words of its own: credit the words it was made of.
-                for part, share in self.polarity.contributions(features).items():
-                    contributions[part] = contributions.get(part, 0.0) + share * relative[col]
-            else:
+            if col is not None:
                 contributions[name] = contributions.get(name, 0.0) + value * relative[col]
+        col = vectorizer.vocabulary_.get(POLARITY_FEATURE)
+        if self.polarity is not None and col is not None:
+            # The transferred score has no words of its own: credit the words it was made of.
+            # (Read off the weights, not scored again: a scikit-learn call per sentence costs more
+            # than the whole explanation.)
+            for part, share in self.polarity.contributions(features).items():
+                contributions[part] = contributions.get(part, 0.0) + share * relative[col]
         return _cues(contributions, features, k)
 
     def save(self, folder: Path, meta: dict[str, Any] | None = None) -> None:
