@@ -36,6 +36,14 @@ def file_digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+def _digest_or_none(path: Path) -> str | None:
+    """None for a missing or unreadable input: the stage reports it when it reads it."""
+    try:
+        return file_digest(path)
+    except OSError:
+        return None
+
+
 def fingerprint(*parts: Any) -> str:
     """One hash of JSON-able parts, independent of dict order."""
     return digest(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str))
@@ -56,8 +64,7 @@ class StageStamp:
                  settings: dict[str, Any]) -> None:
         self.path = out / ".cache" / "stages" / f"{stage}.json"
         self.outputs = list(outputs)
-        self.key = fingerprint(stage, code_version(), settings,
-                               [(str(p), file_digest(p) if p.is_file() else None) for p in inputs])
+        self.key = fingerprint(stage, code_version(), settings, [(str(p), _digest_or_none(p)) for p in inputs])
 
     def fresh(self) -> dict[str, Any] | None:
         """The last run's counts and warnings when the inputs, settings and code are unchanged
