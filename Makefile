@@ -17,6 +17,10 @@ EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1
 
 CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null)
 STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
+# Every stage depends on all of the code and its resources but the taxonomy (an input of themes
+# alone), as the commands' own up-to-date checks do.
+CODE := $(wildcard pipeline/*.py pipeline/schemas/*.json) \
+        $(filter-out %/taxonomy.json,$(wildcard pipeline/resources/*.json pipeline/resources/*.jsonl))
 
 .PHONY: all install test segment entities claims themes report train evaluate bench clean
 
@@ -37,19 +41,19 @@ $(OUT)/.topic: FORCE
 	@echo '$(TOPIC)' | cmp -s - $@ || echo '$(TOPIC)' > $@
 FORCE:
 
-$(OUT)/documents.jsonl $(OUT)/sentences.jsonl &: $(CORPUS_FILES) pipeline/segment.py pipeline/readers.py | $(VENV)/.installed
+$(OUT)/documents.jsonl $(OUT)/sentences.jsonl &: $(CORPUS_FILES) $(CODE) | $(VENV)/.installed
 	$(ARGMINE) segment $(CORPUS) --out $(OUT)
 
-$(OUT)/entities.jsonl: $(OUT)/sentences.jsonl pipeline/entities.py pipeline/resources/entity_patterns.jsonl pipeline/resources/aliases.json
+$(OUT)/entities.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(CODE)
 	$(ARGMINE) entities $(OUT)
 
-$(OUT)/claims.jsonl: $(OUT)/sentences.jsonl $(OUT)/.topic pipeline/claims.py pipeline/features.py pipeline/stance.py pipeline/resources/lexicon.json $(STANCE_MODEL)
+$(OUT)/claims.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(OUT)/.topic $(CODE) $(STANCE_MODEL)
 	$(ARGMINE) claims $(OUT) --topic '$(TOPIC)' --stance-model $(MODEL_DIR)
 
-$(OUT)/themes.jsonl: $(OUT)/claims.jsonl pipeline/themes.py $(TAXONOMY)
+$(OUT)/themes.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(OUT)/claims.jsonl $(CODE) $(TAXONOMY)
 	$(ARGMINE) themes $(OUT) --taxonomy $(TAXONOMY)
 
-$(OUT)/report.html: $(OUT)/documents.jsonl $(OUT)/entities.jsonl $(OUT)/claims.jsonl $(OUT)/themes.jsonl pipeline/report.py
+$(OUT)/report.html: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(OUT)/entities.jsonl $(OUT)/claims.jsonl $(OUT)/themes.jsonl $(CODE)
 	$(ARGMINE) report $(OUT)
 
 segment: $(OUT)/sentences.jsonl

@@ -1,8 +1,9 @@
 """``make bench``: the pipeline's cost on a large corpus of real argumentative text.
 
-Builds a corpus of at least ``--words`` words from the public argument data sets (IBM ArgQ-30k
-first, then ArgKP, PERSPECTRUM and Claim Stance), one ``.txt`` file per motion with a heading
-and paragraphs of arguments, and runs every stage on it as the user would (one ``argmine``
+Builds a corpus of at least ``--words`` words from the public argument data sets (the
+arguments of IBM ArgQ-30k, ArgKP, Claim Stance and PERSPECTRUM, each once, sorted by motion):
+``.txt`` files of at most about 3,000 words, each a motion's heading and paragraphs of its
+arguments; past the end of the data the arguments are dealt again, shuffled, into new files. It runs every stage on it as the user would (one ``argmine``
 process per stage). It reports, per stage and in total: seconds, words per second and peak
 memory (resident memory summed over the stage's whole process tree); the same for a plain
 one-process spaCy parse of the same texts with the same model; the time of an unchanged rerun
@@ -41,7 +42,7 @@ WORDS_PER_DOCUMENT = 3_000
 
 
 def arguments(root: Path) -> Iterator[tuple[str, str]]:
-    """(motion, argument) pairs from the public data sets, in file order, without repeats."""
+    """(motion, argument) pairs from the public data sets, each argument once."""
     seen: set[str] = set()
 
     def rows(path: Path, topic: str, text: str) -> Iterator[tuple[str, str]]:
@@ -171,9 +172,9 @@ PLAIN_PARSE = """
 import sys
 from pathlib import Path
 import spacy
-from pipeline.nlp import DEFAULT_MODELS
+from pipeline.nlp import candidate_models
 name = sys.argv[2] if len(sys.argv) > 2 else None
-for candidate in ([name] if name else DEFAULT_MODELS):
+for candidate in candidate_models(name):  # the model argmine picks, $ARGMINE_SPACY_MODEL included
     try:
         nlp = spacy.load(candidate)
         break

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
-from .incremental import RecordCache, StageStamp, file_digest, per_document
+from .incremental import RecordCache, StageStamp, file_digest_or_none, per_document
 from .io import Progress, no_progress, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 from .stance import LABELS, Classifier, load_model
@@ -143,7 +143,7 @@ def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, mo
     """
     model_files = sorted(model_dir.glob("*")) if model_dir and (model_dir / "config.json").exists() else []
     settings = {"model": resolve_tag(model), "topic": topic,  # the model card and figures don't change a label
-                "stance_model": [(p.name, file_digest(p)) for p in model_files
+                "stance_model": [(p.name, file_digest_or_none(p)) for p in model_files
                                  if p.is_file() and p.name not in ("README.md", "metrics.json")]}
     claims_path = out / "claims.jsonl"
     stamp = StageStamp(out, "claims", inputs=[out / "documents.jsonl", out / "sentences.jsonl"],

