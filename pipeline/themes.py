@@ -28,6 +28,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from spacy.tokens import Span
 
+from .features import default_lexicon
 from .incremental import StageStamp
 from .io import ArgmineError, Progress, count_records, documents_with_segments, no_progress, read_jsonl, slugify, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
@@ -40,11 +41,9 @@ _CONTENT_POS = {"NOUN", "PROPN", "VERB", "ADJ"}
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
 _SUBORDINATE = {"advcl", "relcl", "acl"}
 _OBJECTS = {"dobj", "attr", "acomp"}
-# Verbs that report a view: their subject holds the view ("critics argue that ..."), it is not its topic.
-_REPORTING = {"acknowledge", "add", "agree", "argue", "assert", "believe", "call", "caution", "claim", "contend",
-              "counter", "doubt", "emphasize", "emphasise", "fear", "frame", "hold", "insist", "label", "maintain",
-              "note", "observe", "point", "push", "question", "recognize", "recognise", "respond", "say", "see",
-              "stress", "suggest", "think", "urge", "view", "warn", "worry"}
+# Verbs that report a view (the claims stage's list): their subject holds the view ("critics
+# argue that ..."), it is not its topic.
+_REPORTING = default_lexicon().reporting_verbs
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 # Where a seed occurs, and how much that says about what the claim is mainly about.
 LABEL_WEIGHT = 2.0     # a list item's lead-in label names its subject

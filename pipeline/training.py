@@ -193,6 +193,11 @@ def sample_weights(corpus_labels: list[str], n_external: int, external_weight: f
 def _fit_stance(corpus: list[Example], external: list[Example], C: float, polarity: PolarityModel | None,
                 external_weight: float) -> StanceModel:
     """The stance model of ``corpus`` plus ``external`` pro/con examples, weighted by ``sample_weights``."""
+    missing = sorted(set(LABELS) - {e.label for e in corpus})
+    if missing:
+        groups = ", ".join(sorted({e.group for e in corpus}))
+        raise ArgmineError(f"no {' or '.join(missing)} sentence in the gold of {groups}: every class needs examples "
+                           "in the training documents (with leave-one-document-out, in at least two documents)")
     train = corpus + external
     weights = sample_weights([e.label for e in corpus], len(external), external_weight)
     return StanceModel(C=C, class_weight=None, polarity=polarity).fit(

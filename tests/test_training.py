@@ -111,3 +111,17 @@ def test_missing_public_data_is_a_clear_error(tmp_path, nlp) -> None:
 
     with pytest.raises(ArgmineError, match="cannot read the public data set claim_stance"):
         external_examples(tmp_path / "nowhere", ["claim_stance"], nlp)
+
+
+def test_a_class_in_one_document_only_is_a_clear_error() -> None:
+    from pipeline.features import Features
+    from pipeline.io import ArgmineError
+    from pipeline.training import Example, fit
+
+    def example(group: str, label: str, i: int) -> Example:
+        return Example(group, "topic", label, Features({f"w{i}": 1.0}, {}), f"text {i}")
+
+    examples = [example(g, label, i) for i, (g, label) in enumerate(
+        [("a", "con"), ("a", "pro"), ("a", "neutral"), ("b", "pro"), ("b", "neutral"), ("c", "pro"), ("c", "neutral")])]
+    with pytest.raises(ArgmineError, match="no con sentence"):
+        fit(examples, calibrate_on=examples)
