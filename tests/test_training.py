@@ -125,3 +125,22 @@ def test_a_class_in_one_document_only_is_a_clear_error() -> None:
         [("a", "con"), ("a", "pro"), ("a", "neutral"), ("b", "pro"), ("b", "neutral"), ("c", "pro"), ("c", "neutral")])]
     with pytest.raises(ArgmineError, match="no con sentence"):
         fit(examples, calibrate_on=examples)
+
+
+def test_training_rows_that_overlap_a_test_topic_are_left_out(nlp, tmp_path: Path) -> None:
+    folder = tmp_path / "ibm_argq_30k"
+    folder.mkdir()
+    (folder / "arg_quality_rank_30k.csv").write_text(
+        "argument,topic,set,WA,MACE-P,stance_WA,stance_WA_conf\n"
+        "Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1\n"
+        "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1\n"
+        "Subsidies keep papers alive.,We should subsidize journalism,train,0.9,0.8,1,1\n"
+        "Subsidies keep papers alive.,We should subsidize newspapers,test,0.9,0.8,1,1\n", "utf-8")
+    stance = tmp_path / "ibm_claim_stance"
+    stance.mkdir()
+    (stance / "claim_stance_clean.csv").write_text(
+        "split,topicTarget,topicSentiment,claims.stance,claims.claimCorrectedText\n"
+        "test,zoos,1,PRO,Zoos protect rare animals\n", "utf-8")
+    train = external_examples(tmp_path, ["argq"], nlp)
+    # The zoo motion is another set's test subject; the subsidy text is a test text.
+    assert [e.text for e in train] == ["Whaling destroys endangered species."]
