@@ -76,14 +76,18 @@ def test_motion_words_are_masked_but_not_function_words() -> None:
     assert topic_lemmas("security alliances") == {"security", "alliance", "alliances"}
 
 
-def test_argq_rows_take_the_split_and_the_motion_direction(nlp, tmp_path: Path) -> None:
-    folder = tmp_path / "ibm_argq_30k"
+def write_argq(root: Path, rows: list[str]) -> None:
+    """An ArgQ-30k file with these CSV rows."""
+    folder = root / "ibm_argq_30k"
     folder.mkdir()
-    (folder / "arg_quality_rank_30k.csv").write_text(
-        "argument,topic,set,WA,MACE-P,stance_WA,stance_WA_conf\n"
-        "Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1\n"
-        "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1\n"
-        "Subsidies keep papers alive.,We should subsidize journalism,test,0.9,0.8,1,1\n", "utf-8")
+    header = "argument,topic,set,WA,MACE-P,stance_WA,stance_WA_conf"
+    (folder / "arg_quality_rank_30k.csv").write_text("\n".join([header, *rows]) + "\n", "utf-8")
+
+
+def test_argq_rows_take_the_split_and_the_motion_direction(nlp, tmp_path: Path) -> None:
+    write_argq(tmp_path, ["Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1",
+                          "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1",
+                          "Subsidies keep papers alive.,We should subsidize journalism,test,0.9,0.8,1,1"])
     train = external_examples(tmp_path, ["argq"], nlp)
     assert sorted((e.text, e.label, e.split) for e in train) == [
         ("Whaling destroys endangered species.", "con", "train"), ("Zoos educate children.", "pro", "train")]
@@ -128,14 +132,10 @@ def test_a_class_in_one_document_only_is_a_clear_error() -> None:
 
 
 def test_training_rows_that_overlap_a_test_topic_are_left_out(nlp, tmp_path: Path) -> None:
-    folder = tmp_path / "ibm_argq_30k"
-    folder.mkdir()
-    (folder / "arg_quality_rank_30k.csv").write_text(
-        "argument,topic,set,WA,MACE-P,stance_WA,stance_WA_conf\n"
-        "Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1\n"
-        "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1\n"
-        "Subsidies keep papers alive.,We should subsidize journalism,train,0.9,0.8,1,1\n"
-        "Subsidies keep papers alive.,We should subsidize newspapers,test,0.9,0.8,1,1\n", "utf-8")
+    write_argq(tmp_path, ["Whaling destroys endangered species.,We should ban whaling,train,0.9,0.8,1,1",
+                          "Zoos educate children.,We should abolish zoos,train,0.9,0.8,-1,1",
+                          "Subsidies keep papers alive.,We should subsidize journalism,train,0.9,0.8,1,1",
+                          "Subsidies keep papers alive.,We should subsidize newspapers,test,0.9,0.8,1,1"])
     stance = tmp_path / "ibm_claim_stance"
     stance.mkdir()
     (stance / "claim_stance_clean.csv").write_text(
