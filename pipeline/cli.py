@@ -214,10 +214,9 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
 
     # run.json: what produced these outputs, and a checksum of each (no timestamps, so that
     # two runs of the same inputs give the same bytes).
-    import hashlib
-
     import spacy
 
+    from .incremental import file_digest
     from .io import write_json
     from .nlp import load_model as load_spacy
     from .segment import discover, path_text
@@ -237,7 +236,7 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
             "stance_model": {"name": load_stance(stance_dir).name,
                              "path": path_text(stance_dir) if stance_dir else None},
             "taxonomy": path_text(taxonomy) if taxonomy else None,
-            "outputs": {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            "outputs": {path.name: file_digest(path)
                         for path in sorted(out.glob("*.jsonl"))},
         })
     except ArgmineError as err:
