@@ -14,7 +14,6 @@ inside the corpus training documents; external examples are only ever training m
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import platform
 import random
@@ -32,6 +31,7 @@ from spacy.language import Language
 
 from . import __version__
 from .features import Features, sentence_features
+from .incremental import file_digest, fingerprint
 from .io import ArgmineError, read_jsonl
 from .nlp import ParseCache, model_tag
 from .stance import LABELS, PolarityModel, StanceModel
@@ -312,11 +312,8 @@ def fit(examples: list[Example], *, C: float | None = None, calibrate_on: list[E
 
 
 def data_hash(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """One hash of the training files: their names and contents."""
+    return fingerprint([(path.name, file_digest(path)) for path in sorted(paths)])
 
 
 def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: dict[str, int], external_weight: float,
