@@ -27,6 +27,12 @@ _TOPIC_PRONOUNS = {"they", "it", "this", "these"}
 _PRESCRIPTIVE = {"must", "should", "need", "ought"}
 # Dependents of the main verb that carry what it says: "X *weakens* Y", "X is *costly*".
 _PREDICATE_DEPS = {"dobj", "acomp", "attr", "xcomp", "ccomp", "conj", "advcl"}
+_NEGATIVE_REPORTING = {"warn", "fear", "worry", "caution", "complain", "criticize", "criticise", "question", "doubt",
+                       "accuse", "charge"}
+# "Critics *overlook* ...", "The critique *ignores* ...": a criticism rebutted argues for the topic.
+_REBUTTING = {"miss", "ignore", "overlook", "neglect", "overstate", "exaggerate", "underestimate", "misread",
+              "misunderstand", "misjudge"}
+_CRITIQUES = {"argument", "critique", "criticism", "claim", "charge", "objection", "complaint", "view", "notion"}
 
 
 @dataclass(frozen=True)
@@ -219,12 +225,22 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
             feats.add("past_root", token.text)
         if token.ent_type_ == "DATE" and any(ch.isdigit() for ch in token.text):
             feats.add("date", token.text)
+    sides = []
     for verb, subject in reporting_frames(sent, lex):
         holder = _lemma(subject)
         kind = "con" if holder in lex.holders_con else "pro" if holder in lex.holders_pro else "other"
         feats.add(f"frame_{kind}", f"{subject.text} {verb.text}")
-        if _lemma(verb) in {"warn", "fear", "worry", "caution", "complain", "criticize", "criticise", "question", "doubt", "accuse", "charge"}:
+        negative_verb = _lemma(verb) in _NEGATIVE_REPORTING
+        if negative_verb:
             feats.add("frame_verb_neg", f"{subject.text} {verb.text}")
+        sides.append(("con" if kind == "con" or negative_verb else kind, f"{subject.text} {verb.text}"))
+    # Both sides reported in one sentence: the last one has the last word (ANNOTATION.md).
+    if len({side for side, _ in sides} - {"other"}) == 2 and sides[-1][0] != "other":
+        feats.add(f"last_word_{sides[-1][0]}", sides[-1][1])
+    for token in tokens:
+        if _lemma(token) in _REBUTTING and any(
+                c.dep_ in _SUBJECTS and (_lemma(c) in lex.holders_con or _lemma(c) in _CRITIQUES) for c in token.children):
+            feats.add("rebuts_critics", token.text)
     text = sent.text.lower()
     if sent.text.rstrip().endswith("?"):
         feats.add("question", "?")

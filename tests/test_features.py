@@ -25,3 +25,22 @@ def test_definitions_and_descriptions_are_marked(nlp) -> None:
 def test_negated_predicate_flips(nlp) -> None:
     feats = sentence_features(nlp("The scheme does not improve outcomes.")[:], "scheme")
     assert "pred_neg" in feats.values
+
+
+def test_the_side_reported_last_has_the_last_word(nlp) -> None:
+    critics_last = sentence_features(nlp("Supporters argue that tolls cut traffic; critics warn that they are costly.")[:],
+                                     "tolls")
+    assert "last_word_con" in critics_last.values and "last_word_pro" not in critics_last.values
+    assert "pol_neg_late" in critics_last.values  # ";" splits the sentence like "but"
+    supporters_last = sentence_features(nlp("Critics call the targets arbitrary; supporters argue they are essential.")[:],
+                                        "targets")
+    assert "last_word_pro" in supporters_last.values
+    one_side = sentence_features(nlp("Critics warn that tolls hurt the poor.")[:], "tolls")
+    assert not any(name.startswith("last_word") for name in one_side.values)
+
+
+def test_a_rebutted_criticism_is_marked(nlp) -> None:
+    feats = sentence_features(nlp("The argument that tolls are unfair ignores the cost of congestion.")[:], "tolls")
+    assert "rebuts_critics" in feats.values
+    plain = sentence_features(nlp("Drivers ignore the signs.")[:], "tolls")
+    assert "rebuts_critics" not in plain.values
