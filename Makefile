@@ -12,8 +12,10 @@ TOPIC    ?= security alliances
 MODEL_DIR ?= models/claims
 TAXONOMY ?= pipeline/resources/taxonomy.json
 GOLD     ?= corpus/annotations/claims.jsonl
-# Public argument data in the stance model (see its model card); EXTERNAL= trains on the gold alone.
+# Public argument data in the stance model (see its model card); EXTERNAL= trains without it.
 EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1 --polarity
+# More labelled policy texts, on seven topics (data/policy_texts/README.md); EXTRA_GOLD= leaves them out.
+EXTRA_GOLD ?= --extra-gold data/policy_texts
 
 CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null)
 STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
@@ -62,13 +64,13 @@ claims: $(OUT)/claims.jsonl
 themes: $(OUT)/themes.jsonl
 report: $(OUT)/report.html
 
-# Retrain the stance model from the gold and the public data sets in EXTERNAL.
+# Retrain the stance model from the gold, the EXTRA_GOLD texts and the public data sets in EXTERNAL.
 train: install
-	$(ARGMINE) train --gold $(GOLD) --corpus $(CORPUS) --out $(MODEL_DIR) $(EXTERNAL)
+	$(ARGMINE) train --gold $(GOLD) --corpus $(CORPUS) --out $(MODEL_DIR) $(EXTRA_GOLD) $(EXTERNAL)
 
 # Score every stage against the gold: leave-one-document-out for anything trained on it.
 evaluate: install
-	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json $(EXTERNAL)
+	$(ARGMINE) evaluate --gold $(GOLD) --corpus $(CORPUS) --metrics $(MODEL_DIR)/metrics.json $(EXTRA_GOLD) $(EXTERNAL)
 
 bench: install
 	$(BIN)/python bench/run.py

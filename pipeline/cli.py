@@ -247,7 +247,10 @@ EXTERNAL_ROOT = Path("../shared/data/external")
 
 
 def gold_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--gold and --corpus: labelled texts, for train and evaluate."""
+    """--gold, --corpus and --extra-gold: labelled texts, for train and evaluate."""
+    func = click.option("--extra-gold", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+                        help="More labelled texts on topics of their own, always trained on: a folder with "
+                             "texts/, claims.jsonl and topics.json ({doc_id: topic}), like data/policy_texts.")(func)
     func = click.option("--corpus", type=click.Path(path_type=Path), default=Path("corpus"), show_default=True,
                         help="The texts the gold labels.")(func)
     return click.option("--gold", type=click.Path(path_type=Path, dir_okay=False),
@@ -278,8 +281,8 @@ def external_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @topic_option
 @model_option
 @_user_errors
-def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], external_weight: float,
-          stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
+def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Path, external: tuple[str, ...],
+          external_weight: float, stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
     """Train the stance model on gold labels and write it to --out.
 
     Deterministic: the same data give the same weights. Writes config.json, weights.npz
@@ -293,26 +296,33 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
 
     from . import segment as segment_stage
     from .nlp import load_model as load_spacy
-    from .training import align_gold, corpus_examples, external_examples, fit, load_gold, model_card
+    from .training import (align_gold, corpus_examples, external_examples, fit, load_gold, load_gold_set,
+                           model_card)
 
     work = Path("build/train")
     segment_stage.run(corpus, work, model=model, warn=_warn)
     nlp = load_spacy(model)
     examples = corpus_examples(align_gold(load_gold(gold), work, nlp, _warn), topic)
+    also = [e for folder in extra_gold for e in load_gold_set(folder, nlp, model=model, warn=_warn).examples()]
+    counts = {"corpus": len(examples), "extra_gold": len(also), "extra_gold_documents": len({e.group for e in also})}
+    examples += also
     extra = external_examples(external_root, list(external), nlp) if external else []
     stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
                        stack_polarity=stack_polarity)
     stance_model.name_ = "argmine-stance-0.1"
-    meta = {"topic": topic, "external": list(external), "external_weight": external_weight,
-            "stack_polarity": stack_polarity, "examples": len(examples) + len(extra)}
+    meta = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": list(external),
+            "external_weight": external_weight, "stack_polarity": stack_polarity,
+            "examples": len(examples) + len(extra)}
     stance_model.save(model_dir, meta)
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
-    counts = {"corpus": len(examples), **{name: sum(e.group == name for e in extra) for name in external}}
-    hashed = [gold] + [p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external)]
-    (model_dir / "README.md").write_text(model_card(stance_model, gold=gold, external=list(external), counts=counts,
-                                                    external_weight=external_weight, nlp=nlp, hashed=hashed,
-                                                    metrics=metrics), "utf-8")
+    counts.update({name: sum(e.group == name for e in extra) for name in external})
+    hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
+              *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
+              *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
+    card = model_card(stance_model, gold=gold, extra_gold=list(extra_gold), external=list(external), counts=counts,
+                      external_weight=external_weight, nlp=nlp, hashed=hashed, metrics=metrics)
+    (model_dir / "README.md").write_text(card, "utf-8")
     click.echo(f"train: {len(examples) + len(extra)} examples, model in {model_dir}", err=True)
 
 
@@ -324,8 +334,8 @@ def train(gold: Path, corpus: Path, model_dir: Path, external: tuple[str, ...], 
 @topic_option
 @model_option
 @_user_errors
-def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, ...], external_weight: float,
-             stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
+def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_path: Path, external: tuple[str, ...],
+             external_weight: float, stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
     """Score every stage against gold labels and print a table.
 
     Stance is scored leave-one-document-out (train on all documents but one, test on it),
@@ -341,7 +351,7 @@ def evaluate(gold: Path, corpus: Path, metrics_path: Path, external: tuple[str, 
     work = Path("build/evaluate") / slugify_path(corpus)
     metrics = stage.run(gold, corpus, work=work, topic=topic, external_root=external_root, external=list(external),
                         metrics_path=metrics_path, model=model, external_weight=external_weight,
-                        stack_polarity=stack_polarity, warn=_warn)
+                        stack_polarity=stack_polarity, extra_gold=list(extra_gold), warn=_warn)
     click.echo(stage.format_table(metrics))
 
 

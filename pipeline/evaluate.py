@@ -18,12 +18,12 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from . import entities as entities_stage
 from . import segment as segment_stage
 from .claims import attributions
-from .io import read_jsonl, write_json
+from .io import read_jsonl, slugify, write_json
 from .nlp import load_model as load_spacy
 from .stance import LABELS, LexiconModel
 from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
 from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples, fit,
-                       load_gold)
+                       load_gold, load_gold_set)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -55,21 +55,26 @@ def expected_calibration_error(gold: list[str], proba: np.ndarray, bins: int = 1
     return float(total)
 
 
-def stance_lodo(examples: list[Example], extra: list[Example], *, external_weight: float = 0.0,
-                stack_polarity: bool = True) -> dict[str, Any]:
-    """Leave-one-document-out: train on the other documents (plus ``extra``), test on one."""
+def stance_lodo(examples: list[Example], extra: list[Example], *, also: list[Example] | None = None,
+                external_weight: float = 0.0, stack_polarity: bool = True) -> dict[str, Any]:
+    """Leave-one-document-out: train on the other documents (plus ``extra``), test on one.
+
+    ``also``: labelled documents of other gold sets, always in training (and in the inner
+    leave-one-document-out that picks C and the temperature), never tested.
+    """
     docs = sorted({e.group for e in examples})
+    also = also or []
     gold, pred, majority, proba = [], [], [], []
     for doc in docs:
-        train = [e for e in examples if e.group != doc] + extra
+        labelled = [e for e in examples if e.group != doc] + also
         test = [e for e in examples if e.group == doc]
-        model = fit(train, calibrate_on=[e for e in examples if e.group != doc], external_weight=external_weight,
+        model = fit(labelled + extra, calibrate_on=labelled, external_weight=external_weight,
                     stack_polarity=stack_polarity)
         fold_proba = model.predict_proba([e.features for e in test])
         proba.append(fold_proba)
         pred.extend(np.array(LABELS)[fold_proba.argmax(axis=1)])
         gold.extend(e.label for e in test)
-        common = Counter(e.label for e in examples if e.group != doc).most_common(1)[0][0]
+        common = Counter(e.label for e in labelled).most_common(1)[0][0]
         majority.extend([common] * len(test))
     lexicon = LexiconModel()
     ordered = [e for doc in docs for e in examples if e.group == doc]
@@ -193,13 +198,15 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]
 
 def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root: Path | None,
         external: list[str], metrics_path: Path | None, model: str | None = None,
-        external_weight: float = 0.0, stack_polarity: bool = True,
+        external_weight: float = 0.0, stack_polarity: bool = True, extra_gold: list[Path] | None = None,
         warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Segment and tag ``corpus`` into ``work``, then score every stage against the gold.
 
     Stance is trained with the train-split topics of the ``external`` sets (weighted and stacked
     as ``fit`` does) and scored twice: leave-one-document-out on the corpus, and on the test
     topics of ``HELD_OUT_SETS`` (and of the ``external`` sets) when ``external_root`` holds them.
+    The documents of the ``extra_gold`` sets are in every fold's training; they are also scored
+    leave-one-document-out themselves, trained on the corpus and their other documents.
     """
     segment_stage.run(corpus, work, model=model, warn=warn)
     entities_stage.run(work, model=model)
@@ -210,15 +217,23 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
     extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
+    gold_sets = [load_gold_set(folder, nlp, model=model, work=work / "extra-gold" / slugify(str(folder.resolve())),
+                               warn=warn) for folder in extra_gold or []]
+    also = [e for gold_set in gold_sets for e in gold_set.examples()]
     settings = {"external_weight": external_weight, "stack_polarity": stack_polarity}
-    metrics["stance"] = stance_lodo(examples, extra, **settings)
+    metrics["stance"] = stance_lodo(examples, extra, also=also, **settings)
+    if also:
+        metrics["stance"]["extra_gold"] = {"sets": [str(folder) for folder in extra_gold or []],
+                                           "documents": len({e.group for e in also}), "sentences": len(also)}
+        metrics["stance_without_extra_gold"] = {"model": stance_lodo(examples, extra, **settings)["model"]}
+        metrics["stance_extra_gold"] = stance_lodo(also, extra, also=examples, **settings)
     if extra:
         metrics["stance"]["external"] = {"sets": external, "n_external": len(extra), **settings}
-        metrics["stance_without_external"] = {"model": stance_lodo(examples, [])["model"]}
+        metrics["stance_without_external"] = {"model": stance_lodo(examples, [], also=also)["model"]}
     if external_root is not None and external_root.is_dir():
         test_sets = sorted(set(HELD_OUT_SETS) | set(external))
         test = external_examples(external_root, test_sets, nlp, split="test")
-        held = held_out_topics(examples, extra, test, **settings)
+        held = held_out_topics(examples + also, extra, test, **settings)
         held["objective"] = (metrics["stance"]["model"]["macro_f1"] + held["macro_f1"]) / 2
         metrics["held_out_topics"] = held
     else:
@@ -229,6 +244,13 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         metrics["entities"] = entity_metrics(entity_gold, work)
     if any(g.get("theme") for g in gold):
         metrics["themes"] = theme_metrics(aligned, default_taxonomy_path())
+    # The extra gold sets are texts no rule or seed was written against: their figures are unseen ones.
+    if gold_sets:
+        sentences = [g for gold_set in gold_sets for g in gold_set.aligned]
+        metrics["extra_gold"] = {"attribution": attribution_metrics(sentences)}
+        themed = [g for gold_set in gold_sets for g in gold_set.aligned if gold_set.topics[g.segment["doc_id"]] == topic]
+        if any(g.record.get("theme") for g in themed):
+            metrics["extra_gold"]["themes"] = theme_metrics(themed, default_taxonomy_path())
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics
@@ -242,13 +264,20 @@ def format_table(metrics: dict[str, Any]) -> str:
         ext = metrics["stance"]["external"]
         how = [f"w {ext['external_weight']:g}"] + (["polarity"] if ext["stack_polarity"] else [])
         rows[0] = ("model (+" + "+".join(ext["sets"]) + ", " + ", ".join(how) + ")", metrics["stance"]["model"])
-        rows.append(("model, corpus only", metrics["stance_without_external"]["model"]))
+        rows.append(("model, without public data", metrics["stance_without_external"]["model"]))
+    if "stance_without_extra_gold" in metrics:
+        rows.append(("model, without extra gold sets", metrics["stance_without_extra_gold"]["model"]))
     width = max(31, *(len(name) + 1 for name, _ in rows))
     lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",
              f"{'stance, leave-one-document-out':<{width + 2}} macro-F1   F1 pro   F1 con   F1 neutral"]
     for name, m in rows:
         f = m["per_class"]
         lines.append(f"  {name:<{width}}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
+    if "stance_extra_gold" in metrics:
+        m = metrics["stance_extra_gold"]["model"]
+        f = m["per_class"]
+        lines.append(f"  {'extra gold sets, each document':<{width}}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}"
+                     f"{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
     model = metrics["stance"]["model"]
     lines.append(f"  calibration error (ECE) {model.get('ece', float('nan')):.3f}; confusion (rows gold, cols predicted: pro con neutral):")
     for label, row in zip(LABELS, model["confusion"]["matrix"]):
@@ -270,10 +299,14 @@ def format_table(metrics: dict[str, Any]) -> str:
         e = metrics["entities"]
         lines.append(f"entities  P {e['precision']:.3f}  R {e['recall']:.3f}  F1 {e['f1']:.3f}  "
                      f"canonical-id accuracy {e['canonical_accuracy']:.3f} (gold {e['gold']}, predicted {e['predicted']})")
-    if "themes" in metrics:
-        t = metrics["themes"]
-        b = t["bcubed"]
-        lines.append(f"themes    B-cubed P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}  "
-                     f"label accuracy {t['label_accuracy']:.3f}  "
-                     f"other {t['other_share']:.1%} (n={t['n']})")
+    for name, scope in (("themes", metrics), ("themes, extra gold sets on the topic", metrics.get("extra_gold", {}))):
+        if "themes" in scope:
+            t = scope["themes"]
+            b = t["bcubed"]
+            lines.append(f"{name:<9} B-cubed P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}  "
+                         f"label accuracy {t['label_accuracy']:.3f}  other {t['other_share']:.1%} (n={t['n']})")
+    if "extra_gold" in metrics:
+        a = metrics["extra_gold"]["attribution"]
+        lines.append(f"attribution, extra gold sets: accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or prediction "
+                     f"names a holder {a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})")
     return "\n".join(lines)

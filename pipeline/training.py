@@ -7,8 +7,10 @@ with its features computed toward its own topic. The external sets have no neutr
 can enter the model in two ways: as pro and con examples of the corpus model itself, sharing a
 fixed budget of sample weight relative to the corpus (``external_weight``), and through a
 separate pro-versus-con ``PolarityModel`` whose score is one feature of the corpus model
-(stacking). The regularisation strength and the temperature come from leave-one-document-out
-inside the corpus training documents; external examples are only ever training material.
+(stacking). The regularisation strength and the temperature come from cross-validation by
+document (leave-one-document-out, or at most ``INNER_FOLDS`` folds) inside the labelled training
+documents; external examples are only ever training material. More labelled texts on topics of
+their own (``--extra-gold``, like ``data/policy_texts``) are training documents like the corpus's.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from sklearn.metrics import f1_score
 from spacy.language import Language
 
 from . import __version__
+from . import segment as segment_stage
 from .features import Features, sentence_features
 from .incremental import file_digest, fingerprint
-from .io import ArgmineError, read_jsonl
+from .io import ArgmineError, read_jsonl, slugify
 from .nlp import ParseCache, model_tag
 from .stance import LABELS, PolarityModel, StanceModel
 
@@ -45,6 +48,8 @@ EXTERNAL_LICENCES = {
     "argq": "IBM Debater IBM-ArgQ-Rank-30kArgs (2019), CC-BY-SA 3.0",
 }
 C_GRID = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+# Most folds of the inner cross-validation (by document) that picks C and the temperature.
+INNER_FOLDS = 5
 # Motions phrased against their subject ("X should be banned", "We should end X"): a pro argument
 # on such a motion speaks against X, and X is what the argument's wording evaluates.
 _AGAINST = re.compile(r"\b(ban|banned|abolish|abolished|abolition|abandon|abandoned|prohibit|prohibited|end|ended|"
@@ -105,10 +110,48 @@ def align_gold(gold: list[dict[str, Any]], out: Path, nlp: Language,
     return aligned
 
 
-def corpus_examples(aligned: list[GoldSentence], topic: str) -> list[Example]:
-    """Training examples from aligned gold sentences, grouped by their document."""
-    return [Example(g.segment["doc_id"], topic, g.record["stance"], sentence_features(g.span, topic), g.segment["text"])
-            for g in aligned]
+def corpus_examples(aligned: list[GoldSentence], topic: str | dict[str, str]) -> list[Example]:
+    """Training examples from aligned gold sentences, grouped by their document.
+
+    topic: one topic for every document, or each document's own ({doc_id: topic}).
+    """
+    def topic_of(doc_id: str) -> str:
+        return topic if isinstance(topic, str) else topic[doc_id]
+
+    return [Example(g.segment["doc_id"], topic_of(g.segment["doc_id"]), g.record["stance"],
+                    sentence_features(g.span, topic_of(g.segment["doc_id"])), g.segment["text"]) for g in aligned]
+
+
+@dataclass
+class GoldSet:
+    """An annotated set of texts on topics of their own (``--extra-gold``), aligned to its segments."""
+
+    folder: Path
+    topics: dict[str, str]
+    aligned: list[GoldSentence]
+
+    def examples(self) -> list[Example]:
+        return corpus_examples(self.aligned, self.topics)
+
+
+def load_gold_set(folder: Path, nlp: Language, *, model: str | None = None, work: Path | None = None,
+                  warn: Callable[[str], None] = print) -> GoldSet:
+    """Read a gold set: ``folder`` holds ``texts/`` (the documents), ``claims.jsonl`` (gold with the
+    corpus gold's fields) and ``topics.json`` ({doc_id: topic}); the texts are segmented into
+    ``work`` (default: a folder of build/gold/).
+    """
+    topics_path = folder / "topics.json"
+    try:
+        topics = json.loads(topics_path.read_text("utf-8"))
+    except (OSError, ValueError) as err:
+        raise ArgmineError(f"{topics_path}: cannot read the topics of the gold set ({err})") from None
+    work = work or Path("build/gold") / slugify(str(folder.resolve()), fallback="gold")
+    segment_stage.run(folder / "texts", work, model=model, warn=warn)
+    aligned = align_gold(load_gold(folder / "claims.jsonl"), work, nlp, warn)
+    missing = sorted({g.segment["doc_id"] for g in aligned} - set(topics))
+    if missing:
+        raise ArgmineError(f"{topics_path}: no topic for {', '.join(missing)}")
+    return GoldSet(folder, topics, aligned)
 
 
 def motion_direction(motion: str) -> int:
@@ -254,15 +297,21 @@ def _fit_stance(corpus: list[Example], external: list[Example], C: float, polari
 
 def _held_out_scores(examples: list[Example], C: float, polarity: PolarityModel | None,
                      external: list[Example], external_weight: float) -> tuple[np.ndarray, list[str]]:
-    """Decision scores of each group from a model trained on the other groups (plus ``external``), in class order."""
+    """Decision scores of each group from a model trained on the other groups (plus ``external``), in class order.
+
+    With more than ``INNER_FOLDS`` groups, groups are dealt round-robin into that many folds, so
+    that many labelled documents do not make training many times slower.
+    """
+    groups = sorted({e.group for e in examples})
+    fold_of = {group: i % INNER_FOLDS for i, group in enumerate(groups)}
     scores, labels = [], []
-    for group in sorted({e.group for e in examples}):
-        train = [e for e in examples if e.group != group]
-        test = [e for e in examples if e.group == group]
-        fold = _fit_stance(train, external, C, polarity, external_weight)
-        fold_scores = fold.decision_function([e.features for e in test])
+    for fold in sorted(set(fold_of.values())):
+        train = [e for e in examples if fold_of[e.group] != fold]
+        test = [e for e in examples if fold_of[e.group] == fold]
+        model = _fit_stance(train, external, C, polarity, external_weight)
+        fold_scores = model.decision_function([e.features for e in test])
         # Every fold must see every class for its columns to line up.
-        order = [list(fold.classes_).index(c) for c in sorted(LABELS)]
+        order = [list(model.classes_).index(c) for c in sorted(LABELS)]
         scores.append(fold_scores[:, order])
         labels.extend(e.label for e in test)
     return np.vstack(scores), labels
@@ -270,7 +319,7 @@ def _held_out_scores(examples: list[Example], C: float, polarity: PolarityModel 
 
 def choose_C(examples: list[Example], polarity: PolarityModel | None, external: list[Example] | None = None,
              external_weight: float = 0.0, grid: tuple[float, ...] = C_GRID) -> float:
-    """The C of ``grid`` with the best leave-one-group-out macro-F1 on ``examples`` (ties: smaller C).
+    """The C of ``grid`` with the best macro-F1 of held-out groups of ``examples`` (ties: smaller C).
 
     ``external`` examples, weighted by ``external_weight``, join every fold's training data and
     are never scored.
@@ -292,9 +341,9 @@ def fit(examples: list[Example], *, C: float | None = None, calibrate_on: list[E
     external_weight: the external examples' share of sample weight relative to the corpus
     (0: they do not enter the corpus model).
     stack_polarity: train a polarity model on the external examples and stack its score.
-    C: None chooses it by leave-one-document-out over ``C_GRID`` inside ``calibrate_on``.
-    The temperature comes from leave-one-document-out scores of ``calibrate_on`` (default: all
-    corpus examples); nothing is fitted on documents outside ``examples``.
+    C: None chooses it by cross-validation by document over ``C_GRID`` inside ``calibrate_on``.
+    The temperature comes from the held-out scores of the same folds of ``calibrate_on`` (default:
+    all corpus examples); nothing is fitted on documents outside ``examples``.
     """
     external = [e for e in examples if e.group in EXTERNAL_SETS]
     corpus = [e for e in examples if e.group not in EXTERNAL_SETS]
@@ -316,7 +365,8 @@ def data_hash(paths: list[Path]) -> str:
     return fingerprint([(path.name, file_digest(path)) for path in sorted(paths)])
 
 
-def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: dict[str, int], external_weight: float,
+def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], external: list[str], counts: dict[str, int],
+               external_weight: float,
                nlp: Language, hashed: list[Path], metrics: dict[str, Any] | None) -> str:
     """The model card: what the model is, what it was trained on (with licences), and its figures."""
     lines = [
@@ -326,14 +376,18 @@ def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: d
         "reporting frames and their holders, modality, hedges, contrast (the last word), what the",
         "main predicate does (its polarity, the topic as its subject, prescriptions, definitions),",
         "and markers of neutral text. Probabilities are calibrated by a temperature fitted on",
-        "leave-one-document-out scores of the corpus. Weights: `weights.npz` (NumPy, no pickle);",
+        "held-out scores of the labelled documents. Weights: `weights.npz` (NumPy, no pickle);",
         "vocabulary and settings: `config.json`.", "",
-        f"Regularisation C = {model.C}, chosen from {list(C_GRID)} by leave-one-document-out "
-        "macro-F1 on the training documents.", "",
+        f"Regularisation C = {model.C}, chosen from {list(C_GRID)} by the macro-F1 of cross-validation "
+        f"by document (at most {INNER_FOLDS} folds) on the labelled training documents.", "",
         "## Training data", "",
         f"- Gold labels of the bundled corpus: `{gold}` ({counts.get('corpus', 0)} sentences, classes balanced "
         "by sample weight; see corpus/annotations/README.md).",
     ]
+    if extra_gold:
+        lines.append(f"- Labelled texts on topics of their own, {', '.join(f'`{folder}`' for folder in extra_gold)} "
+                     f"({counts.get('extra_gold', 0)} sentences of {counts.get('extra_gold_documents', 0)} documents, "
+                     "weighted like the corpus; its README says how they were made).")
     for name in external:
         lines.append(f"- {EXTERNAL_LICENCES[name]}: {counts.get(name, 0)} pro/con arguments of its train-split topics.")
     if not external:
@@ -366,6 +420,14 @@ def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: d
         if "stance_without_external" in metrics:
             lines.append(f"- without the external data: macro-F1 "
                          f"{metrics['stance_without_external']['model']['macro_f1']:.3f}")
+        if "stance_without_extra_gold" in metrics:
+            lines.append(f"- without the extra labelled texts: macro-F1 "
+                         f"{metrics['stance_without_extra_gold']['model']['macro_f1']:.3f}")
+        if "stance_extra_gold" in metrics:
+            extra = metrics["stance_extra_gold"]["model"]
+            lines.append(f"- (c) the extra labelled texts, each left out in turn (trained on the corpus and the others): "
+                         f"macro-F1 {extra['macro_f1']:.3f}; " + ", ".join(
+                             f"{c} F1 {extra['per_class'][c]['f1']:.3f}" for c in ("pro", "con", "neutral")))
         if "held_out_topics" in metrics:
             held = metrics["held_out_topics"]
             lines += ["", "Held-out topics of the public sets (every item a pro or con argument; the model trained on",
@@ -381,10 +443,11 @@ def model_card(model: StanceModel, *, gold: Path, external: list[str], counts: d
     else:
         lines.append("- run `make evaluate`")
     lines += ["", "## Limits", "",
-              "Trained on 284 sentences of five articles about one topic (and, if listed above, crowd and",
-              "debate arguments on other topics); expect lower figures on other topics and genres. The topic",
-              "only masks its own words: stance is read from how the sentence evaluates what it talks about.",
-              "The leave-one-document-out macro-F1 is below the project's 0.70 target: treat single",
-              "decisions with care, totals with less. What the corpus calls neutral (descriptive policy prose)",
-              "differs from a one-line argument: the share of public arguments called neutral is above."]
+              "Trained on the few labelled documents listed above (and, if listed, crowd and debate arguments",
+              "on other topics); on texts unlike them, expect figures nearer (c) than (a). The topic only",
+              "masks its own words: stance is read from how the sentence evaluates what it talks about, so a",
+              "sentence that argues for the topic without naming or evaluating it is often called neutral.",
+              "The macro-F1 is below the project's 0.70 target: treat single decisions with care, totals",
+              "with less. What policy prose calls neutral (description) differs from a one-line argument:",
+              "the share of public arguments called neutral is above."]
     return "\n".join(lines) + "\n"

@@ -1,16 +1,19 @@
 """Training helpers: motion direction of external data, C chosen inside the training documents,
 external arguments weighted by a budget relative to the corpus."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.evaluate import held_out_topics
+from pipeline import segment as segment_stage
+from pipeline.evaluate import held_out_topics, stance_lodo
 from pipeline.features import sentence_features, topic_lemmas
-from pipeline.training import (C_GRID, EXTERNAL_SETS, Example, choose_C, external_examples, fit, motion_direction,
-                               sample_weights)
+from pipeline.io import ArgmineError, read_jsonl
+from pipeline.training import (C_GRID, EXTERNAL_SETS, Example, choose_C, external_examples, fit, load_gold_set,
+                               motion_direction, sample_weights)
 
 
 @pytest.mark.parametrize("motion, direction", [
@@ -110,9 +113,6 @@ def test_held_out_topics_count_neutral_as_wrong(nlp) -> None:
 
 
 def test_missing_public_data_is_a_clear_error(tmp_path, nlp) -> None:
-    from pipeline.io import ArgmineError
-    from pipeline.training import external_examples
-
     with pytest.raises(ArgmineError, match="cannot read the public data set claim_stance"):
         external_examples(tmp_path / "nowhere", ["claim_stance"], nlp)
 
@@ -144,3 +144,47 @@ def test_training_rows_that_overlap_a_test_topic_are_left_out(nlp, tmp_path: Pat
     train = external_examples(tmp_path, ["argq"], nlp)
     # The zoo motion is another set's test subject; the subsidy text is a test text.
     assert [e.text for e in train] == ["Whaling destroys endangered species."]
+
+
+GOLD_SET_TEXTS = {
+    "tolls.md": "## Road tolls\n\nTolls were introduced in 2003. Critics warn that tolls hurt poor commuters.\n",
+    "solar.md": "## Solar subsidies\n\nSubsidies cut emissions and create jobs. The scheme has three tiers.\n",
+}
+
+
+def _gold_set(folder: Path, topics: dict[str, str]) -> Path:
+    """A gold set folder: texts/, topics.json and claims.jsonl labelling every sentence neutral."""
+    (folder / "texts").mkdir(parents=True)
+    for name, text in GOLD_SET_TEXTS.items():
+        (folder / "texts" / name).write_text(text, encoding="utf-8")
+    (folder / "topics.json").write_text(json.dumps(topics), encoding="utf-8")
+    segment_stage.run(folder / "texts", folder / "work")
+    with (folder / "claims.jsonl").open("w", encoding="utf-8") as handle:
+        for seg in read_jsonl(folder / "work" / "sentences.jsonl"):
+            if seg["kind"] == "sentence":
+                handle.write(json.dumps({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
+                                         "stance": "neutral", "attributed_to": None, "theme": None}) + "\n")
+    return folder
+
+
+def test_gold_set_examples_take_each_document_s_own_topic(nlp, tmp_path: Path) -> None:
+    folder = _gold_set(tmp_path / "set", {"tolls": "road tolls", "solar": "solar subsidies"})
+    examples = load_gold_set(folder, nlp, work=folder / "work").examples()
+    assert {(e.group, e.topic) for e in examples} == {("tolls", "road tolls"), ("solar", "solar subsidies")}
+    assert len(examples) == 4
+    tolls = next(e for e in examples if "hurt" in e.text)
+    # The document's own topic is what gets masked.
+    assert "w=<topic>" in tolls.features.values and "w=toll" not in tolls.features.values
+
+
+def test_a_gold_set_without_a_document_s_topic_is_a_clear_error(nlp, tmp_path: Path) -> None:
+    folder = _gold_set(tmp_path / "set", {"tolls": "road tolls"})
+    with pytest.raises(ArgmineError, match=r"topics.json: no topic for solar"):
+        load_gold_set(folder, nlp, work=folder / "work").examples()
+
+
+def test_extra_gold_documents_train_every_fold_but_are_never_tested(nlp) -> None:
+    examples = _examples(nlp)
+    also = [replace(e, group="other-" + e.group) for e in examples]
+    result = stance_lodo(examples, [], also=also)
+    assert result["n"] == len(examples) and result["folds"] == sorted({e.group for e in examples})

@@ -1,0 +1,62 @@
+"""``argmine evaluate``: the corpus scored leave-one-document-out, extra gold sets scored as unseen texts."""
+
+import json
+from pathlib import Path
+
+from pipeline import evaluate
+from pipeline import segment as segment_stage
+from pipeline.io import read_jsonl
+
+# Three documents per set, each with a pro, a con and a neutral sentence, so that every fold's
+# training holds every class.
+CORPUS = {
+    "tolls-a.md": ("Road tolls cut congestion and improve air quality.", "Critics warn that tolls hurt poor commuters.",
+                   "Tolls were introduced in 2003."),
+    "tolls-b.md": ("Tolls fund better buses and reduce traffic.", "Tolls are unfair and costly for families.",
+                   "The toll zone covers the city centre."),
+    "tolls-c.md": ("Supporters argue that tolls make streets safer.", "Tolls damage small shops and should be scrapped.",
+                   "Cameras read number plates at each entry."),
+}
+EXTRA = {
+    "solar-a.md": ("Solar subsidies cut emissions and create jobs.", "Critics say the subsidies waste public money.",
+                   "The scheme began in 2010."),
+    "solar-b.md": ("Subsidies help families lower their bills.", "The subsidies are costly and benefit the rich.",
+                   "Panels are installed on roofs."),
+}
+
+
+def _labelled(folder: Path, texts: dict[str, tuple[str, str, str]]) -> Path:
+    """Texts under ``folder`` (in texts/ when it is a gold set) and gold labelling them pro, con, neutral."""
+    folder.mkdir(parents=True)
+    for name, sentences in texts.items():
+        (folder / name).write_text(" ".join(sentences) + "\n", encoding="utf-8")
+    work = folder.parent / (folder.name + "-work")
+    segment_stage.run(folder, work)
+    labels = {s: label for sentences in texts.values() for s, label in zip(sentences, ("pro", "con", "neutral"))}
+    with (folder.parent / (folder.name + "-claims.jsonl")).open("w", encoding="utf-8") as handle:
+        for seg in read_jsonl(work / "sentences.jsonl"):
+            holder = "critics" if seg["text"].startswith("Critics") else "supporters" if seg["text"].startswith("Supporters") else None
+            handle.write(json.dumps({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
+                                     "stance": labels[seg["text"]], "attributed_to": holder, "theme": None}) + "\n")
+    return folder
+
+
+def test_extra_gold_sets_are_trained_on_and_scored_as_unseen_texts(tmp_path: Path) -> None:
+    corpus = _labelled(tmp_path / "corpus", CORPUS)
+    extra = tmp_path / "extra"
+    _labelled(extra / "texts", EXTRA)
+    (extra / "texts-claims.jsonl").rename(extra / "claims.jsonl")
+    (extra / "topics.json").write_text(json.dumps({"solar-a": "solar subsidies", "solar-b": "solar subsidies"}))
+    metrics = evaluate.run(tmp_path / "corpus-claims.jsonl", corpus, work=tmp_path / "work", topic="road tolls",
+                           external_root=None, external=[], metrics_path=tmp_path / "metrics.json",
+                           extra_gold=[extra], warn=lambda message: None)
+    # The corpus alone is tested; the extra documents are tested in their own leave-one-out.
+    assert metrics["stance"]["n"] == 9 and metrics["stance"]["folds"] == ["tolls-a", "tolls-b", "tolls-c"]
+    assert metrics["stance"]["extra_gold"] == {"sets": [str(extra)], "documents": 2, "sentences": 6}
+    assert metrics["stance_extra_gold"]["n"] == 6 and metrics["stance_extra_gold"]["folds"] == ["solar-a", "solar-b"]
+    assert metrics["stance_without_extra_gold"]["model"]["per_class"]["pro"]["support"] == 3
+    assert metrics["extra_gold"]["attribution"]["n"] == 6
+    assert "themes" not in metrics["extra_gold"]  # no theme labels on that topic
+    table = evaluate.format_table(metrics)
+    assert "extra gold sets, each document" in table and "attribution, extra gold sets" in table
+    assert json.loads((tmp_path / "metrics.json").read_text())["stance_extra_gold"]["n"] == 6
