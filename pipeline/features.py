@@ -225,6 +225,9 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
             feats.add("past_root", token.text)
         if token.ent_type_ == "DATE" and any(ch.isdigit() for ch in token.text):
             feats.add("date", token.text)
+        if lemma in _REBUTTING and any(c.dep_ in _SUBJECTS and (_lemma(c) in lex.holders_con or _lemma(c) in _CRITIQUES)
+                                       for c in token.children):
+            feats.add("rebuts_critics", token.text)
     sides = []
     for verb, subject in reporting_frames(sent, lex):
         holder = _lemma(subject)
@@ -237,10 +240,6 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
     # Both sides reported in one sentence: the last one has the last word (ANNOTATION.md).
     if len({side for side, _ in sides} - {"other"}) == 2 and sides[-1][0] != "other":
         feats.add(f"last_word_{sides[-1][0]}", sides[-1][1])
-    for token in tokens:
-        if _lemma(token) in _REBUTTING and any(
-                c.dep_ in _SUBJECTS and (_lemma(c) in lex.holders_con or _lemma(c) in _CRITIQUES) for c in token.children):
-            feats.add("rebuts_critics", token.text)
     text = sent.text.lower()
     if sent.text.rstrip().endswith("?"):
         feats.add("question", "?")

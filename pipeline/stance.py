@@ -174,11 +174,16 @@ class StanceModel(ClassifierMixin, BaseEstimator):
         self.temperature_ = float(grid[int(np.argmin(losses))])
         return self
 
+    def _relative(self) -> np.ndarray:
+        """Each class's weights minus the classes' mean, computed once per fitted weights."""
+        coef = self.pipeline_.named_steps["classify"].coef_
+        if getattr(self, "_relative_to", None) is not coef:
+            self._relative_to, self._relative_coef = coef, coef - coef.mean(axis=0)
+        return self._relative_coef
+
     def explain(self, features: Features, label: str, k: int = 5) -> list[str]:
         vectorizer: DictVectorizer = self.pipeline_.named_steps["vectorize"]
-        coef = self.pipeline_.named_steps["classify"].coef_
-        row = list(self.classes_).index(label)
-        relative = coef[row] - coef.mean(axis=0)
+        relative = self._relative()[list(self.classes_).index(label)]
         contributions: dict[str, float] = {}
         for name, value in features.values.items():
             col = vectorizer.vocabulary_.get(name)
