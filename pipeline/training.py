@@ -366,8 +366,7 @@ def data_hash(paths: list[Path]) -> str:
 
 
 def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], external: list[str], counts: dict[str, int],
-               external_weight: float,
-               nlp: Language, hashed: list[Path], metrics: dict[str, Any] | None) -> str:
+               external_weight: float, nlp: Language, hashed: list[Path], metrics: dict[str, Any] | None) -> str:
     """The model card: what the model is, what it was trained on (with licences), and its figures."""
     lines = [
         f"# Stance model: {model.name}", "",
