@@ -296,10 +296,10 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
 
     from . import segment as segment_stage
     from .nlp import load_model as load_spacy
-    from .training import (align_gold, corpus_examples, external_examples, fit, load_gold, load_gold_set,
-                           model_card)
+    from .training import (align_gold, corpus_examples, external_examples, fit, labelled_work, load_gold,
+                           load_gold_set, model_card)
 
-    work = Path("build/train")
+    work = labelled_work(corpus)
     segment_stage.run(corpus, work, model=model, warn=_warn)
     nlp = load_spacy(model)
     examples = corpus_examples(align_gold(load_gold(gold), work, nlp, _warn), topic)
@@ -348,17 +348,12 @@ def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_pat
     """
     from . import evaluate as stage
 
-    work = Path("build/evaluate") / slugify_path(corpus)
-    metrics = stage.run(gold, corpus, work=work, topic=topic, external_root=external_root, external=list(external),
+    from .training import LABELLED_WORK
+
+    metrics = stage.run(gold, corpus, work=LABELLED_WORK, topic=topic, external_root=external_root, external=list(external),
                         metrics_path=metrics_path, model=model, external_weight=external_weight,
                         stack_polarity=stack_polarity, extra_gold=list(extra_gold), warn=_warn)
     click.echo(stage.format_table(metrics))
-
-
-def slugify_path(path: Path) -> str:
-    from .io import slugify
-
-    return slugify(str(path.resolve()), fallback="corpus")
 
 
 @main.group()

@@ -18,12 +18,12 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from . import entities as entities_stage
 from . import segment as segment_stage
 from .claims import attributions
-from .io import read_jsonl, slugify, write_json
+from .io import read_jsonl, write_json
 from .nlp import load_model as load_spacy
 from .stance import LABELS, LexiconModel
 from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
 from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples, fit,
-                       load_gold, load_gold_set)
+                       labelled_work, load_gold, load_gold_set)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -200,7 +200,8 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         external: list[str], metrics_path: Path | None, model: str | None = None,
         external_weight: float = 0.0, stack_polarity: bool = True, extra_gold: list[Path] | None = None,
         warn: Callable[[str], None] = print) -> dict[str, Any]:
-    """Segment and tag ``corpus`` into ``work``, then score every stage against the gold.
+    """Segment and tag ``corpus`` (into its ``labelled_work`` folder under ``work``, as the gold
+    sets), then score every stage against the gold.
 
     Stance is trained with the train-split topics of the ``external`` sets (weighted and stacked
     as ``fit`` does) and scored twice: leave-one-document-out on the corpus, and on the test
@@ -208,6 +209,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     The documents of the ``extra_gold`` sets are in every fold's training; they are also scored
     leave-one-document-out themselves, trained on the corpus and their other documents.
     """
+    root, work = work, labelled_work(corpus, work)
     segment_stage.run(corpus, work, model=model, warn=warn)
     entities_stage.run(work, model=model)
     nlp = load_spacy(model)
@@ -217,8 +219,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     sentences = [s for s in read_jsonl(work / "sentences.jsonl") if s["kind"] in ("sentence", "list_item")]
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
     extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
-    gold_sets = [load_gold_set(folder, nlp, model=model, work=work / "extra-gold" / slugify(str(folder.resolve())),
-                               warn=warn) for folder in extra_gold or []]
+    gold_sets = [load_gold_set(folder, nlp, model=model, root=root, warn=warn) for folder in extra_gold or []]
     also = [e for gold_set in gold_sets for e in gold_set.examples()]
     settings = {"external_weight": external_weight, "stack_polarity": stack_polarity}
     metrics["stance"] = stance_lodo(examples, extra, also=also, **settings)

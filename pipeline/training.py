@@ -50,6 +50,8 @@ EXTERNAL_LICENCES = {
 C_GRID = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 # Most folds of the inner cross-validation (by document) that picks C and the temperature.
 INNER_FOLDS = 5
+# Segments and parses of labelled texts (``labelled_work``).
+LABELLED_WORK = Path("build/labelled")
 # Motions phrased against their subject ("X should be banned", "We should end X"): a pro argument
 # on such a motion speaks against X, and X is what the argument's wording evaluates.
 _AGAINST = re.compile(r"\b(ban|banned|abolish|abolished|abolition|abandon|abandoned|prohibit|prohibited|end|ended|"
@@ -134,18 +136,24 @@ class GoldSet:
         return corpus_examples(self.aligned, self.topics)
 
 
-def load_gold_set(folder: Path, nlp: Language, *, model: str | None = None, work: Path | None = None,
+def labelled_work(texts: Path, root: Path = LABELLED_WORK) -> Path:
+    """Where the segments and cached parse of a folder of labelled texts live: one folder per
+    texts folder, shared by ``train`` and ``evaluate`` so that each text is parsed once."""
+    return root / slugify(str(texts.resolve()), fallback="texts")
+
+
+def load_gold_set(folder: Path, nlp: Language, *, model: str | None = None, root: Path = LABELLED_WORK,
                   warn: Callable[[str], None] = print) -> GoldSet:
     """Read a gold set: ``folder`` holds ``texts/`` (the documents), ``claims.jsonl`` (gold with the
     corpus gold's fields) and ``topics.json`` ({doc_id: topic}); the texts are segmented into
-    ``work`` (default: a folder of build/gold/).
+    their ``labelled_work`` folder under ``root``.
     """
     topics_path = folder / "topics.json"
     try:
         topics = json.loads(topics_path.read_text("utf-8"))
     except (OSError, ValueError) as err:
         raise ArgmineError(f"{topics_path}: cannot read the topics of the gold set ({err})") from None
-    work = work or Path("build/gold") / slugify(str(folder.resolve()), fallback="gold")
+    work = labelled_work(folder / "texts", root)
     segment_stage.run(folder / "texts", work, model=model, warn=warn)
     aligned = align_gold(load_gold(folder / "claims.jsonl"), work, nlp, warn)
     missing = sorted({g.segment["doc_id"] for g in aligned} - set(topics))

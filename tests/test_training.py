@@ -169,7 +169,7 @@ def _gold_set(folder: Path, topics: dict[str, str]) -> Path:
 
 def test_gold_set_examples_take_each_document_s_own_topic(nlp, tmp_path: Path) -> None:
     folder = _gold_set(tmp_path / "set", {"tolls": "road tolls", "solar": "solar subsidies"})
-    examples = load_gold_set(folder, nlp, work=folder / "work").examples()
+    examples = load_gold_set(folder, nlp, root=folder / "work").examples()
     assert {(e.group, e.topic) for e in examples} == {("tolls", "road tolls"), ("solar", "solar subsidies")}
     assert len(examples) == 4
     tolls = next(e for e in examples if "hurt" in e.text)
@@ -180,7 +180,7 @@ def test_gold_set_examples_take_each_document_s_own_topic(nlp, tmp_path: Path) -
 def test_a_gold_set_without_a_document_s_topic_is_a_clear_error(nlp, tmp_path: Path) -> None:
     folder = _gold_set(tmp_path / "set", {"tolls": "road tolls"})
     with pytest.raises(ArgmineError, match=r"topics.json: no topic for solar"):
-        load_gold_set(folder, nlp, work=folder / "work").examples()
+        load_gold_set(folder, nlp, root=folder / "work").examples()
 
 
 def test_extra_gold_documents_train_every_fold_but_are_never_tested(nlp) -> None:
