@@ -85,6 +85,14 @@ def stance_lodo(examples: list[Example], extra: list[Example], *, also: list[Exa
             "lexicon": classification_metrics(gold, lex_pred)}
 
 
+def pooled(*results: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of several leave-one-document-out results taken together, from their confusion matrices."""
+    matrix = sum(np.array(r["confusion"]["matrix"]) for r in results)
+    gold = [LABELS[i] for i in range(len(LABELS)) for j in range(len(LABELS)) for _ in range(matrix[i, j])]
+    pred = [LABELS[j] for i in range(len(LABELS)) for j in range(len(LABELS)) for _ in range(matrix[i, j])]
+    return classification_metrics(gold, pred)
+
+
 def held_out_topics(examples: list[Example], extra: list[Example], test: list[Example], *,
                     external_weight: float = 0.0, stack_polarity: bool = True) -> dict[str, Any]:
     """Out-of-domain check on the test topics of the external sets (every item a pro or con argument).
@@ -228,6 +236,13 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
                                            "documents": len({e.group for e in also}), "sentences": len(also)}
         metrics["stance_without_extra_gold"] = {"model": stance_lodo(examples, extra, **settings)["model"]}
         metrics["stance_extra_gold"] = stance_lodo(also, extra, also=examples, **settings)
+        # Each of these documents was tested by a model trained on all the others: together, one
+        # leave-one-document-out over every labelled document.
+        metrics["stance_all_documents"] = pooled(metrics["stance"]["model"], metrics["stance_extra_gold"]["model"])
+        corpus_only = fit(examples + extra, calibrate_on=examples, **settings)
+        proba = corpus_only.predict_proba([e.features for e in also])
+        metrics["stance_extra_gold_corpus_model"] = classification_metrics(
+            [e.label for e in also], list(np.array(LABELS)[proba.argmax(axis=1)]), proba)
     if extra:
         metrics["stance"]["external"] = {"sets": external, "n_external": len(extra), **settings}
         metrics["stance_without_external"] = {"model": stance_lodo(examples, [], also=also)["model"]}
@@ -267,18 +282,16 @@ def format_table(metrics: dict[str, Any]) -> str:
         rows[0] = ("model (+" + "+".join(ext["sets"]) + ", " + ", ".join(how) + ")", metrics["stance"]["model"])
         rows.append(("model, without public data", metrics["stance_without_external"]["model"]))
     if "stance_without_extra_gold" in metrics:
-        rows.append(("model, without extra gold sets", metrics["stance_without_extra_gold"]["model"]))
+        rows += [("model, without extra gold sets", metrics["stance_without_extra_gold"]["model"]),
+                 ("extra gold sets, each document", metrics["stance_extra_gold"]["model"]),
+                 ("  the same, corpus-trained model", metrics["stance_extra_gold_corpus_model"]),
+                 ("all documents, each left out", metrics["stance_all_documents"])]
     width = max(31, *(len(name) + 1 for name, _ in rows))
     lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",
              f"{'stance, leave-one-document-out':<{width + 2}} macro-F1   F1 pro   F1 con   F1 neutral"]
     for name, m in rows:
         f = m["per_class"]
         lines.append(f"  {name:<{width}}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
-    if "stance_extra_gold" in metrics:
-        m = metrics["stance_extra_gold"]["model"]
-        f = m["per_class"]
-        lines.append(f"  {'extra gold sets, each document':<{width}}{m['macro_f1']:>8.3f}{f['pro']['f1']:>9.3f}"
-                     f"{f['con']['f1']:>9.3f}{f['neutral']['f1']:>13.3f}")
     model = metrics["stance"]["model"]
     lines.append(f"  calibration error (ECE) {model.get('ece', float('nan')):.3f}; confusion (rows gold, cols predicted: pro con neutral):")
     for label, row in zip(LABELS, model["confusion"]["matrix"]):

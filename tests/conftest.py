@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from pipeline import segment as segment_stage
 from pipeline.cli import main
+from pipeline.io import read_jsonl
 from pipeline.nlp import load_model
 
 HTML_PAGE = """<!doctype html><html><head><title>Carbon Pricing Debate</title>
@@ -40,6 +44,19 @@ def write_tiny_corpus(folder: Path) -> Path:
     (folder / "sub" / "page.html").write_text(HTML_PAGE, encoding="utf-8")
     (folder / "legacy.txt").write_bytes(CP1252_TEXT.encode("cp1252"))
     return folder
+
+
+def write_gold(texts: Path, claims: Path, label: Callable[[str], tuple[str, str | None]]) -> Path:
+    """Segment ``texts`` and write ``claims``: gold for each sentence, ``label(text)`` giving (stance, holder)."""
+    work = claims.parent / (claims.stem + "-segments")
+    segment_stage.run(texts, work)
+    with claims.open("w", encoding="utf-8") as handle:
+        for seg in read_jsonl(work / "sentences.jsonl"):
+            if seg["kind"] == "sentence":
+                stance, holder = label(seg["text"])
+                handle.write(json.dumps({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
+                                         "stance": stance, "attributed_to": holder, "theme": None}) + "\n")
+    return claims
 
 
 @pytest.fixture(scope="session")

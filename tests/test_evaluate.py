@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
+from conftest import write_gold
 from pipeline import evaluate
-from pipeline import segment as segment_stage
-from pipeline.io import read_jsonl
 
 # Three documents per set, each with a pro, a con and a neutral sentence, so that every fold's
 # training holds every class.
@@ -25,27 +24,20 @@ EXTRA = {
 }
 
 
-def _labelled(folder: Path, texts: dict[str, tuple[str, str, str]]) -> Path:
-    """Texts under ``folder`` (in texts/ when it is a gold set) and gold labelling them pro, con, neutral."""
+def _write(folder: Path, texts: dict[str, tuple[str, str, str]], claims: Path) -> None:
+    """The texts in ``folder`` and their gold: pro, con, neutral in that order; the reporting holder."""
     folder.mkdir(parents=True)
     for name, sentences in texts.items():
         (folder / name).write_text(" ".join(sentences) + "\n", encoding="utf-8")
-    work = folder.parent / (folder.name + "-work")
-    segment_stage.run(folder, work)
     labels = {s: label for sentences in texts.values() for s, label in zip(sentences, ("pro", "con", "neutral"))}
-    with (folder.parent / (folder.name + "-claims.jsonl")).open("w", encoding="utf-8") as handle:
-        for seg in read_jsonl(work / "sentences.jsonl"):
-            holder = "critics" if seg["text"].startswith("Critics") else "supporters" if seg["text"].startswith("Supporters") else None
-            handle.write(json.dumps({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
-                                     "stance": labels[seg["text"]], "attributed_to": holder, "theme": None}) + "\n")
-    return folder
+    write_gold(folder, claims, lambda text: (labels[text], next(
+        (h for h in ("critics", "supporters") if text.lower().startswith(h)), None)))
 
 
 def test_extra_gold_sets_are_trained_on_and_scored_as_unseen_texts(tmp_path: Path) -> None:
-    corpus = _labelled(tmp_path / "corpus", CORPUS)
-    extra = tmp_path / "extra"
-    _labelled(extra / "texts", EXTRA)
-    (extra / "texts-claims.jsonl").rename(extra / "claims.jsonl")
+    corpus, extra = tmp_path / "corpus", tmp_path / "extra"
+    _write(corpus, CORPUS, tmp_path / "corpus-claims.jsonl")
+    _write(extra / "texts", EXTRA, extra / "claims.jsonl")
     (extra / "topics.json").write_text(json.dumps({"solar-a": "solar subsidies", "solar-b": "solar subsidies"}))
     metrics = evaluate.run(tmp_path / "corpus-claims.jsonl", corpus, work=tmp_path / "work", topic="road tolls",
                            external_root=None, external=[], metrics_path=tmp_path / "metrics.json",
@@ -55,6 +47,9 @@ def test_extra_gold_sets_are_trained_on_and_scored_as_unseen_texts(tmp_path: Pat
     assert metrics["stance"]["extra_gold"] == {"sets": [str(extra)], "documents": 2, "sentences": 6}
     assert metrics["stance_extra_gold"]["n"] == 6 and metrics["stance_extra_gold"]["folds"] == ["solar-a", "solar-b"]
     assert metrics["stance_without_extra_gold"]["model"]["per_class"]["pro"]["support"] == 3
+    # Every document left out once: the corpus folds and the extra folds, pooled.
+    assert sum(map(sum, metrics["stance_all_documents"]["confusion"]["matrix"])) == 15
+    assert metrics["stance_extra_gold_corpus_model"]["per_class"]["con"]["support"] == 2
     assert metrics["extra_gold"]["attribution"]["n"] == 6
     assert "themes" not in metrics["extra_gold"]  # no theme labels on that topic
     table = evaluate.format_table(metrics)

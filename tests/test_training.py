@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import segment as segment_stage
+from conftest import write_gold
 from pipeline.evaluate import held_out_topics, stance_lodo
 from pipeline.features import sentence_features, topic_lemmas
-from pipeline.io import ArgmineError, read_jsonl
+from pipeline.io import ArgmineError
 from pipeline.training import (C_GRID, EXTERNAL_SETS, Example, choose_C, external_examples, fit, load_gold_set,
                                motion_direction, sample_weights)
 
@@ -158,12 +158,7 @@ def _gold_set(folder: Path, topics: dict[str, str]) -> Path:
     for name, text in GOLD_SET_TEXTS.items():
         (folder / "texts" / name).write_text(text, encoding="utf-8")
     (folder / "topics.json").write_text(json.dumps(topics), encoding="utf-8")
-    segment_stage.run(folder / "texts", folder / "work")
-    with (folder / "claims.jsonl").open("w", encoding="utf-8") as handle:
-        for seg in read_jsonl(folder / "work" / "sentences.jsonl"):
-            if seg["kind"] == "sentence":
-                handle.write(json.dumps({"doc_id": seg["doc_id"], "sent_id": seg["sent_id"], "text": seg["text"],
-                                         "stance": "neutral", "attributed_to": None, "theme": None}) + "\n")
+    write_gold(folder / "texts", folder / "claims.jsonl", lambda text: ("neutral", None))
     return folder
 
 
