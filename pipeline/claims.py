@@ -96,6 +96,9 @@ class ClaimAnnotator:
 
     topic: what the stance is taken toward.
     model_dir: a folder written by ``argmine train``; None uses the cue-lexicon model.
+
+    The model is loaded on first use, so that a pipeline saved with ``nlp.to_disk`` loads its own
+    copy of the weights (``from_disk``) wherever it is, not ``model_dir`` relative to where it runs.
     """
 
     def __init__(self, nlp: Language, name: str = "argmine_claims", *, topic: str = "security alliances",
@@ -103,11 +106,18 @@ class ClaimAnnotator:
         self.name = name
         self.topic = topic
         self.model_dir = model_dir
-        self.model = load_model(Path(model_dir) if model_dir else None)
+        self._model: Classifier | None = None
+
+    @property
+    def classifier(self) -> Classifier:
+        # Not ``model``: spaCy takes a component's ``model`` for a thinc model and reads it on load.
+        if self._model is None:
+            self._model = load_model(Path(self.model_dir) if self.model_dir else None)
+        return self._model
 
     def __call__(self, doc: Doc) -> Doc:
         sents = [s for s in doc.sents if s.text.strip()]
-        for span, result in zip(sents, annotate(sents, self.topic, self.model)):
+        for span, result in zip(sents, annotate(sents, self.topic, self.classifier)):
             span._.stance = result["stance"]
             span._.stance_scores = result["scores"]
             span._.cues = result["cues"]
@@ -115,13 +125,13 @@ class ClaimAnnotator:
         return doc
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        if self.model_dir is not None and hasattr(self.model, "save"):
-            self.model.save(Path(path))
+        if self.model_dir is not None and hasattr(self.classifier, "save"):
+            self.classifier.save(Path(path))
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
         if (Path(path) / "config.json").exists():
             self.model_dir = str(path)
-            self.model = load_model(Path(path))
+            self._model = load_model(Path(path))
         return self
 
 

