@@ -56,7 +56,7 @@ def _alias_key(text: str) -> str:
 @Language.factory(
     "argmine_entities",
     default_config={"article_owner": "nato", "overwrite_ents": True},
-    requires=["doc.ents"],
+    requires=["doc.ents", "doc.sents"],
     assigns=["doc.ents"],
 )
 def make_entity_tagger(nlp: Language, name: str, *, article_owner: str, overwrite_ents: bool) -> "EntityTagger":
