@@ -10,7 +10,7 @@ component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,35 @@ from spacy.tokens import Doc, Span
 
 from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
 from .incremental import RecordCache, StageStamp, file_digest_or_none, per_document
-from .io import Progress, no_progress, write_jsonl
+from .io import ArgmineError, Progress, no_progress, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
-from .stance import LABELS, Classifier, load_model
+from .stance import CONFIG, LABELS, Classifier, load_model
 
 CLAIM_KINDS = ("sentence", "list_item")
 DEFAULT_MODEL_DIR = Path("models/claims")
+# The model shipped with the project, beside this package: found when argmine runs from another folder.
+SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[1] / DEFAULT_MODEL_DIR
+LEXICON = "lexicon"
+
+
+def stance_model_dir(path: Path | None, warn: Callable[[str], None] = print) -> Path | None:
+    """The stance model folder to use; None means the cue-lexicon baseline.
+
+    ``path`` None: ``./models/claims``, else the model shipped beside this package, else the
+    baseline with a warning. ``lexicon`` chooses the baseline. A named folder must hold a model.
+    """
+    if path is None:
+        found = next((d for d in (DEFAULT_MODEL_DIR, SHIPPED_MODEL_DIR) if (d / CONFIG).exists()), None)
+        if found is None:
+            warn(f"no stance model in {DEFAULT_MODEL_DIR} or {SHIPPED_MODEL_DIR}: using the cue-lexicon baseline "
+                 "(name one with --stance-model DIR, or train one with `argmine train`)")
+        return found
+    if str(path) == LEXICON:
+        return None
+    if not (path / CONFIG).exists():
+        raise ArgmineError(f"{path}: no stance model here (expected {CONFIG}); name a folder written by "
+                           f"`argmine train`, or --stance-model {LEXICON} for the cue-lexicon baseline")
+    return path
 _PRONOUNS = {"they", "he", "she", "these", "those"}
 
 for _name in ("stance", "stance_scores", "cues", "attributed_to"):
@@ -144,14 +167,15 @@ def segment_spans(doc: Doc, segments: list[dict[str, Any]]) -> list[Span]:
     return spans
 
 
-def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, model: str | None = None,
+def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = None,
         progress: Progress = no_progress) -> dict[str, Any]:
-    """Classify every sentence and list item of ``out``; return counts by stance.
+    """Classify every sentence and list item of ``out`` with the stance model in ``model_dir``
+    (None: the cue-lexicon baseline; see ``stance_model_dir``); return counts by stance.
 
     Nothing is done when the segments, topic, stance model and code are as at the last run;
     otherwise only the documents that changed are classified again.
     """
-    model_files = sorted(model_dir.glob("*")) if model_dir and (model_dir / "config.json").exists() else []
+    model_files = sorted(model_dir.glob("*")) if model_dir is not None else []
     settings = {"model": resolve_tag(model), "topic": topic,  # the model card and figures don't change a label
                 "stance_model": [(p.name, file_digest_or_none(p)) for p in model_files
                                  if p.is_file() and p.name not in ("README.md", "metrics.json")]}
@@ -160,7 +184,7 @@ def run(out: Path, *, topic: str, model_dir: Path | None = DEFAULT_MODEL_DIR, mo
                        outputs=[claims_path], settings=settings)
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
-    stance_model = load_model(model_dir if model_files else None)
+    stance_model = load_model(model_dir)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
 
     def classify(document: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

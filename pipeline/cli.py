@@ -60,8 +60,10 @@ model_option = click.option("--model", default=None, metavar="NAME",
 topic_option = click.option("--topic", default=DEFAULT_TOPIC, show_default=True,
                             help="What the stance is taken toward.")
 dir_argument = click.argument("out", type=click.Path(path_type=Path, file_okay=False), default="outputs")
-stance_model_option = click.option("--stance-model", type=click.Path(path_type=Path), default=Path("models/claims"),
-                                   show_default=True, help="Trained stance model folder (lexicon model if absent).")
+stance_model_option = click.option(
+    "--stance-model", type=click.Path(path_type=Path), default=None, metavar="DIR",
+    help="Stance model folder from `argmine train`; 'lexicon' for the cue-lexicon baseline. "
+         "Default: ./models/claims, else the model shipped with argmine.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 taxonomy_option = click.option("--taxonomy", type=click.Path(path_type=Path, dir_okay=False), default=None,
                                help="Theme taxonomy JSON (default: the bundled one).")
@@ -129,16 +131,18 @@ def entities(out: Path, model: str | None, quiet: bool) -> None:
 @model_option
 @quiet_option
 @_user_errors
-def claims(out: Path, topic: str, stance_model: Path, model: str | None, quiet: bool) -> None:
+def claims(out: Path, topic: str, stance_model: Path | None, model: str | None, quiet: bool) -> None:
     """Classify every sentence of OUT as pro, con or neutral toward --topic.
 
     \b
-    Example:
+    Examples:
       argmine claims outputs/ --topic "carbon pricing"
+      argmine claims outputs/ --topic "rent control" --stance-model models/my_model
     """
     from . import claims as stage
 
-    _echo_counts("claims", stage.run(out, topic=topic, model_dir=stance_model, model=model,
+    model_dir = stage.stance_model_dir(stance_model, warn=_warn)
+    _echo_counts("claims", stage.run(out, topic=topic, model_dir=model_dir, model=model,
                                      progress=_progress(quiet)))
 
 
@@ -198,7 +202,7 @@ def _print_summary(out: Path) -> None:
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
 @quiet_option
 @click.pass_context
-def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: Path, taxonomy: Path | None,
+def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: Path | None, taxonomy: Path | None,
         model: str | None, workers: int, max_bytes: int, quiet: bool) -> None:
     """Run every stage on CORPUS into --out.
 
@@ -218,13 +222,14 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
 
     from .incremental import file_digest
     from .io import write_json
+    from .claims import stance_model_dir
     from .nlp import load_model as load_spacy
     from .segment import discover, path_text
     from .stance import load_model as load_stance
 
     try:
         meta = load_spacy(model, parse=False).meta
-        stance_dir = stance_model if (stance_model / "config.json").exists() else None
+        stance_dir = stance_model_dir(stance_model, warn=lambda _: None)  # the claims step has warned
         write_json(out / "run.json", {
             "argmine_version": __version__,
             "spacy_version": spacy.__version__,
@@ -328,13 +333,13 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
 
 @main.command()
 @gold_options
-@click.option("--metrics", "metrics_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("models/claims/metrics.json"), show_default=True, help="Where to write the figures.")
+@click.option("--metrics", "metrics_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              metavar="FILE", help="Also write the figures as JSON to FILE (`make evaluate`: models/claims/metrics.json).")
 @external_options
 @topic_option
 @model_option
 @_user_errors
-def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_path: Path, external: tuple[str, ...],
+def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_path: Path | None, external: tuple[str, ...],
              external_weight: float, stack_polarity: bool, external_root: Path, topic: str, model: str | None) -> None:
     """Score every stage against gold labels and print a table.
 
@@ -344,7 +349,8 @@ def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_pat
 
     \b
     Example:
-      argmine evaluate --gold my_gold/claims.jsonl --corpus my_texts/ --topic "carbon pricing"
+      argmine evaluate --gold my_gold/claims.jsonl --corpus my_texts/ --topic "carbon pricing" \\
+          --metrics my_gold/metrics.json
     """
     from . import evaluate as stage
 

@@ -111,3 +111,18 @@ print(nlp.get_pipe("argmine_claims").classifier.name, [e.id_ for e in doc.ents],
     name, rest = done.stdout.split(" ", 1)
     assert name == StanceModel.load(root / "models" / "claims").name != LexiconModel().name
     assert "'nato', 'nato-article-5'" in rest and "'critics'" in rest
+
+
+def test_stance_model_dir_finds_the_shipped_model_from_any_folder(tmp_path: Path, monkeypatch) -> None:
+    from pipeline import claims as stage
+    from pipeline.io import ArgmineError
+
+    monkeypatch.chdir(tmp_path)  # no models/claims here
+    assert stage.stance_model_dir(None) == stage.SHIPPED_MODEL_DIR
+    assert stage.stance_model_dir(Path("lexicon")) is None
+    with pytest.raises(ArgmineError, match="nowhere: no stance model here"):
+        stage.stance_model_dir(Path("nowhere"))
+    warnings: list[str] = []
+    monkeypatch.setattr(stage, "SHIPPED_MODEL_DIR", tmp_path / "gone")
+    assert stage.stance_model_dir(None, warn=warnings.append) is None
+    assert warnings and "cue-lexicon baseline" in warnings[0]
