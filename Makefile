@@ -17,7 +17,7 @@ EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1
 # More labelled policy texts, on seven topics (data/policy_texts/README.md); EXTRA_GOLD= leaves them out.
 EXTRA_GOLD ?= --extra-gold data/policy_texts
 
-CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null)
+CORPUS_FILES := $(shell find $(CORPUS) -type f -not -path '*/.*' -not -path '*/annotations/*' 2>/dev/null | LC_ALL=C sort)
 STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
 # Every stage depends on all of the code and its resources but the taxonomy (an input of themes
 # alone), as the commands' own up-to-date checks do.
@@ -43,7 +43,14 @@ $(OUT)/.topic: FORCE
 	@echo '$(TOPIC)' | cmp -s - $@ || echo '$(TOPIC)' > $@
 FORCE:
 
-$(OUT)/documents.jsonl $(OUT)/sentences.jsonl &: $(CORPUS_FILES) $(CODE) | $(VENV)/.installed
+# The list of corpus files and the ignore file: a deleted or newly ignored file changes no
+# remaining file's time, so the segment stage depends on this stamp too.
+$(OUT)/.corpus: FORCE
+	@mkdir -p $(OUT)
+	@{ printf '%s\n' $(CORPUS_FILES); cat $(CORPUS)/.argmineignore 2>/dev/null || true; } | cmp -s - $@ \
+		|| { printf '%s\n' $(CORPUS_FILES); cat $(CORPUS)/.argmineignore 2>/dev/null || true; } > $@
+
+$(OUT)/documents.jsonl $(OUT)/sentences.jsonl &: $(CORPUS_FILES) $(OUT)/.corpus $(CODE) | $(VENV)/.installed
 	$(ARGMINE) segment $(CORPUS) --out $(OUT)
 
 $(OUT)/entities.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(CODE)
