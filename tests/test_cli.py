@@ -21,7 +21,8 @@ def test_run_writes_every_file_and_each_validates(tiny_run: Path) -> None:
     assert (tiny_run / "report.html").read_text("utf-8").startswith("<!doctype html>")
 
 
-@pytest.mark.parametrize("command", ["run", "segment", "entities", "claims", "themes", "report", "train", "evaluate"])
+@pytest.mark.parametrize("command", ["run", "segment", "entities", "claims", "themes", "report", "train", "evaluate",
+                                     "show"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
@@ -49,3 +50,22 @@ def test_no_readable_document_is_a_clear_error(tmp_path: Path) -> None:
 def test_stage_without_its_input_names_the_stage_to_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["claims", str(tmp_path)])
     assert result.exit_code != 0 and "argmine segment" in result.output
+
+
+def test_output_folder_that_is_a_file_and_an_empty_topic_are_usage_errors(tmp_path: Path, tiny_corpus: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    for args in (["segment", str(tiny_corpus), "--out", str(tmp_path / "afile")],
+                 ["claims", str(tmp_path), "--topic", "  "]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert "afile" in result.output or "topic" in result.output
+
+
+def test_a_damaged_stance_model_is_named_without_a_traceback(tiny_run: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shipped = Path(__file__).resolve().parents[1] / "models" / "claims"
+    model.mkdir()
+    (model / "config.json").write_bytes((shipped / "config.json").read_bytes())
+    (model / "weights.npz").write_bytes((shipped / "weights.npz").read_bytes()[:200])  # cut short
+    result = CliRunner().invoke(main, ["claims", str(tiny_run), "--stance-model", str(model), "--topic", "other"])
+    assert result.exit_code == 1 and f"{model}: damaged stance model" in result.output, result.output
