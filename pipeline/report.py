@@ -45,14 +45,27 @@ DOT = " \u00b7 "
 # --------------------------------------------------------------------------- loading
 
 
+# Each later file, the file its sent_ids must come from, and the command that remakes it.
+_SOURCES = (("entities", "sentences", "entities"), ("claims", "sentences", "claims"), ("themes", "claims", "themes"))
+
+
 def load_frames(out: Path) -> dict[str, pd.DataFrame]:
-    """The run's records as DataFrames, one per JSONL file present."""
-    frames = {}
-    for name in _FILES:
-        path = out / f"{name}.jsonl"
-        if path.exists():
-            frames[name] = pd.DataFrame(list(read_jsonl(path)))
-    return frames
+    """The run's records as DataFrames, one per JSONL file present.
+
+    A run needs its documents; a later file that names sentences the earlier one no longer has
+    is left from an earlier run (the corpus was segmented again), and would mix two runs.
+    """
+    if not (out / "documents.jsonl").is_file():
+        raise ArgmineError(f"{out}: no documents.jsonl here; run `argmine segment CORPUS --out {out}` first")
+    records = {name: list(read_jsonl(out / f"{name}.jsonl")) for name in _FILES if (out / f"{name}.jsonl").exists()}
+    for name, source, command in _SOURCES:
+        if name in records and source in records:
+            known = {r["sent_id"] for r in records[source]}
+            used = [m for r in records[name] for m in (r["members"] if name == "themes" else [r["sent_id"]])]
+            if any(m not in known for m in used):
+                raise ArgmineError(f"{out / (name + '.jsonl')}: from an earlier run (it names sentences that "
+                                   f"{source}.jsonl no longer has); run `argmine {command} {out}` again")
+    return {name: pd.DataFrame(rows) for name, rows in records.items()}
 
 
 def _frame(frames: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:

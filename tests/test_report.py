@@ -135,6 +135,21 @@ def test_report_works_without_the_optional_files(run_copy: Path) -> None:
     assert "<code>argmine claims</code>" in page
 
 
+def test_report_and_show_refuse_a_folder_without_a_run(tmp_path: Path) -> None:
+    for args in (["report", str(tmp_path / "none")], ["show", "summary", str(tmp_path)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "no documents.jsonl here" in result.output, result.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_report_refuses_outputs_left_from_an_earlier_run(run_copy: Path) -> None:
+    sentences = _records(run_copy / "sentences.jsonl")
+    _write(run_copy / "sentences.jsonl", [s for s in sentences if s["doc_id"] != sentences[-1]["doc_id"]])
+    result = CliRunner().invoke(main, ["report", str(run_copy)])
+    assert result.exit_code == 1 and "entities.jsonl: from an earlier run" in result.output, result.output
+    assert "argmine entities" in result.output
+
+
 # --------------------------------------------------------------------------- terminal tables
 
 
