@@ -9,6 +9,8 @@ ARGMINE := $(BIN)/argmine
 CORPUS   ?= corpus
 OUT      ?= outputs
 TOPIC    ?= security alliances
+# The topic as one shell word, whatever quotes it holds ("women's rights").
+TOPIC_ARG = '$(subst ','\'',$(TOPIC))'
 MODEL_DIR ?= models/claims
 TAXONOMY ?= pipeline/resources/taxonomy.json
 GOLD     ?= corpus/annotations/claims.jsonl
@@ -40,7 +42,7 @@ $(VENV)/.installed: pyproject.toml
 # The topic is a prerequisite of the claims: the stamp changes only when TOPIC does.
 $(OUT)/.topic: FORCE
 	@mkdir -p $(OUT)
-	@echo '$(TOPIC)' | cmp -s - $@ || echo '$(TOPIC)' > $@
+	@echo $(TOPIC_ARG) | cmp -s - $@ || echo $(TOPIC_ARG) > $@
 FORCE:
 
 # The list of corpus files and the ignore file: a deleted or newly ignored file changes no
@@ -57,7 +59,7 @@ $(OUT)/entities.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(CODE)
 	$(ARGMINE) entities $(OUT)
 
 $(OUT)/claims.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(OUT)/.topic $(CODE) $(STANCE_MODEL)
-	$(ARGMINE) claims $(OUT) --topic '$(TOPIC)' --stance-model $(MODEL_DIR)
+	$(ARGMINE) claims $(OUT) --topic $(TOPIC_ARG) --stance-model $(MODEL_DIR)
 
 $(OUT)/themes.jsonl: $(OUT)/documents.jsonl $(OUT)/sentences.jsonl $(OUT)/claims.jsonl $(CODE) $(TAXONOMY)
 	$(ARGMINE) themes $(OUT) --taxonomy $(TAXONOMY)
