@@ -107,6 +107,9 @@ def align_gold(gold: list[dict[str, Any]], out: Path, nlp: Language,
             docs[seg["doc_id"]] = cache.load(texts[seg["doc_id"]])
         span = docs[seg["doc_id"]].char_span(seg["start"], seg["end"], alignment_mode="expand")
         aligned.append(GoldSentence(record, seg, span))
+    if gold and not aligned:
+        raise ArgmineError(f"none of the {len(gold)} gold records matches a segment of the texts segmented into "
+                           f"{out} (by sent_id and text): is the texts folder the one the gold labels?")
     if misaligned:
         warn(f"{misaligned} gold records do not match a segment (sent_id and text) and were left out")
     return aligned

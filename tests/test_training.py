@@ -178,6 +178,15 @@ def test_a_gold_set_without_a_document_s_topic_is_a_clear_error(nlp, tmp_path: P
         load_gold_set(folder, nlp, root=folder / "work").examples()
 
 
+def test_gold_of_other_texts_is_a_clear_error(nlp, tmp_path: Path) -> None:
+    folder = _gold_set(tmp_path / "set", {"tolls": "road tolls", "solar": "solar subsidies"})
+    for name in ("tolls", "solar"):  # the same files, other words
+        path = next((folder / "texts").glob(f"{name}.*"))
+        path.write_text("Something else entirely.\n", encoding="utf-8")
+    with pytest.raises(ArgmineError, match=r"none of the 4 gold records matches a segment"):
+        load_gold_set(folder, nlp, root=folder / "work").examples()
+
+
 def test_extra_gold_documents_train_every_fold_but_are_never_tested(nlp) -> None:
     examples = _examples(nlp)
     also = [replace(e, group="other-" + e.group) for e in examples]
