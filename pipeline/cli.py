@@ -169,7 +169,7 @@ def themes(out: Path, taxonomy: Path | None, model: str | None, quiet: bool) -> 
     """
     from . import themes as stage
 
-    _echo_counts("themes", stage.run(out, taxonomy=taxonomy, model=model, progress=_progress(quiet)))
+    _echo_counts("themes", stage.run(out, taxonomy=taxonomy, model=model, progress=_progress(quiet), warn=_warn))
 
 
 @main.command()

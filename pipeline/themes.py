@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -89,8 +90,13 @@ class Theme:
     description: str = ""
 
 
-def load_taxonomy(path: Path) -> list[Theme]:
-    """Themes from a taxonomy file: ``{"themes": [{"id", "label", "seeds": [...]}, ...]}``."""
+def load_taxonomy(path: Path, *, topic: str | None = None, warn: Callable[[str], None] = print) -> list[Theme]:
+    """Themes from a taxonomy file: ``{"topics": [...], "themes": [{"id", "label", "seeds": [...]}, ...]}``.
+
+    ``topics`` (optional) are the debates the seeds were written for. Claims toward another
+    ``topic`` get no seeded themes, only discovered ones, and a warning says so: one debate's
+    seeds file another debate's claims under themes that do not fit them.
+    """
     expected = 'expected {"themes": [{"label", "seeds": ["term", ...]}]}'
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -109,6 +115,11 @@ def load_taxonomy(path: Path) -> list[Theme]:
         raise ArgmineError(f"{path}: two themes share an id")
     if OTHER in ids or any(re.fullmatch(r"t\d+", i) for i in ids):
         raise ArgmineError(f"{path}: theme ids 'other' and t01, t02, ... are kept for the stage's own themes")
+    topics = data.get("topics") or []
+    if topic is not None and topics and topic.strip().casefold() not in {str(t).strip().casefold() for t in topics}:
+        warn(f"{path} is written for {', '.join(map(repr, topics))}, not {topic!r}: themes are discovered only. "
+             "Add the topic to its \"topics\" list, or pass --taxonomy with seeds for this topic")
+        return []
     return themes
 
 
@@ -359,10 +370,14 @@ def claim_lemmas(span: Span | None) -> str:
     return " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop) if span else ""
 
 
-def claim_texts(out: Path, *, model: str | None = None, progress: Progress = no_progress) -> list[ClaimText]:
-    """The pro and con claims of a run, with lemmas from the cached parse and their sections."""
+def claim_texts(out: Path, *, model: str | None = None,
+                progress: Progress = no_progress) -> tuple[list[ClaimText], set[str]]:
+    """The pro and con claims of a run, with lemmas from the cached parse and their sections,
+    and the topics the claims were classified toward."""
     claims: dict[str, list[dict[str, Any]]] = {}
+    topics = set()
     for claim in read_jsonl(out / "claims.jsonl"):
+        topics.add(claim["topic"])
         if claim["stance"] in ("pro", "con"):
             claims.setdefault(claim["doc_id"], []).append(claim)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
@@ -382,11 +397,11 @@ def claim_texts(out: Path, *, model: str | None = None, progress: Progress = no_
             span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
             texts.append(ClaimText.from_span(claim["sent_id"], claim["doc_id"], claim["stance"], claim["text"], span,
                                              seg["section"] or "", claim["confidence"]))
-    return texts
+    return texts, topics
 
 
 def run(out: Path, *, taxonomy: Path | None = None, model: str | None = None,
-        progress: Progress = no_progress) -> dict[str, Any]:
+        progress: Progress = no_progress, warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Group the claims of ``out`` into themes; return counts.
 
     Nothing is done when the claims, segments, taxonomy and code are as at the last run.
@@ -397,7 +412,10 @@ def run(out: Path, *, taxonomy: Path | None = None, model: str | None = None,
                        outputs=[out / "themes.jsonl"], settings={"model": resolve_tag(model)})
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
-    fitted = ThemeModel(load_taxonomy(taxonomy)).fit(claim_texts(out, model=model, progress=progress))
+    claims, topics = claim_texts(out, model=model, progress=progress)
+    # One run has one topic; a file that mixes them is checked against the first, sorted.
+    themes = load_taxonomy(taxonomy, topic=min(topics) if topics else None, warn=warn)
+    fitted = ThemeModel(themes).fit(claims)
     records = fitted.records()
     write_jsonl(out / "themes.jsonl", records)
     other = next((r["size"] for r in records if r["theme_id"] == OTHER), 0)

@@ -1,9 +1,12 @@
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from pipeline.cli import main
 from pipeline.io import ArgmineError
 from pipeline.nlp import load_model
 from pipeline.themes import ClaimText, Theme, ThemeModel, default_taxonomy_path, load_taxonomy
@@ -88,6 +91,34 @@ def test_new_theme_in_taxonomy(tmp_path: Path) -> None:
     path.write_text(json.dumps(data), "utf-8")
     by_id = {r["theme_id"]: r for r in ThemeModel(load_taxonomy(path)).fit(CLAIMS).records()}
     assert by_id["fishing"]["seeded"] and by_id["fishing"]["size"] == 3
+
+
+def test_a_taxonomy_for_another_debate_gives_discovered_themes_only(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    path = default_taxonomy_path()
+    assert load_taxonomy(path, topic="Security Alliances ", warn=warnings.append) and not warnings
+    assert load_taxonomy(path, topic="rent control", warn=warnings.append) == []
+    assert "not 'rent control': themes are discovered only" in warnings[0]
+    untagged = tmp_path / "tax.json"
+    untagged.write_text(json.dumps({"themes": [{"label": "housing", "seeds": ["rent"]}]}), "utf-8")
+    assert load_taxonomy(untagged, topic="rent control", warn=warnings.append) and len(warnings) == 1
+
+
+@pytest.fixture()
+def run_copy_on_topic(tiny_run: Path, tmp_path: Path) -> Path:
+    """The tiny run with its claims classified toward another topic."""
+    out = tmp_path / "run"
+    shutil.copytree(tiny_run, out)
+    claims = [json.loads(line) for line in (out / "claims.jsonl").read_text("utf-8").splitlines()]
+    (out / "claims.jsonl").write_text("".join(json.dumps({**c, "topic": "rent control"}) + "\n" for c in claims), "utf-8")
+    return out
+
+
+def test_themes_stage_warns_and_discovers_when_the_topic_is_another(run_copy_on_topic: Path) -> None:
+    result = CliRunner().invoke(main, ["themes", str(run_copy_on_topic)])
+    assert result.exit_code == 0 and "themes are discovered only" in result.output, result.output
+    records = [json.loads(line) for line in (run_copy_on_topic / "themes.jsonl").read_text("utf-8").splitlines()]
+    assert not any(r["seeded"] and r["size"] for r in records)
 
 
 def test_taxonomy_errors_are_clear(tmp_path: Path) -> None:
