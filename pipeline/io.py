@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import fastjsonschema
+import jsonlines
 import jsonschema
 
 T = TypeVar("T")
@@ -137,7 +139,7 @@ class AtomicWriter:
     def write(self, text: str) -> None:
         self._handle.write(text)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if exc_type is None:
                 self._handle.flush()
@@ -166,12 +168,13 @@ class JsonlWriter(AtomicWriter):
 
     def __enter__(self) -> "JsonlWriter":
         super().__enter__()
+        self._lines = jsonlines.Writer(self._handle, dumps=dumps)
         return self
 
     def record(self, record: dict[str, Any]) -> None:
         if self.schema_name is not None:
             validate_record(record, self.schema_name)
-        self.write(dumps(record) + "\n")
+        self._lines.write(record)
         self.count += 1
 
 
