@@ -228,10 +228,10 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
     # two runs of the same inputs give the same bytes).
     import spacy
 
+    from .claims import stance_model_dir
     from .incremental import file_digest
     from .io import write_json
-    from .claims import stance_model_dir
-    from .nlp import load_model as load_spacy
+    from .nlp import load_model as load_spacy, model_name
     from .segment import discover, path_text
     from .stance import load_model as load_stance
 
@@ -241,7 +241,7 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
         write_json(out / "run.json", {
             "argmine_version": __version__,
             "spacy_version": spacy.__version__,
-            "spacy_model": {"name": f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}",
+            "spacy_model": {"name": model_name(meta),
                             "version": meta.get("version", "0")},
             "topic": topic,
             "corpus": path_text(corpus),

@@ -26,6 +26,11 @@ import jsonschema
 
 T = TypeVar("T")
 
+# The stance labels, in the order of every probability vector, and the theme of claims that fit
+# none: here, so that the report reads them without importing the models.
+LABELS = ("pro", "con", "neutral")
+OTHER = "other"
+
 # Which stage writes which file: used to tell the user what to run when an input is missing.
 PRODUCED_BY = {
     "documents.jsonl": "segment",

@@ -122,8 +122,13 @@ def model_tag(nlp: Language) -> str:
     return _tag(nlp.meta)
 
 
+def model_name(meta: dict) -> str:
+    """The package name of a model from its meta, ``en_core_web_sm``."""
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}"
+
+
 def _tag(meta: dict) -> str:
-    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}-{meta.get('version', '0')}"
+    return f"{model_name(meta)}-{meta.get('version', '0')}"
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:

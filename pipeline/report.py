@@ -20,11 +20,9 @@ import pandas as pd
 
 from . import __version__
 from .incremental import StageStamp
-from .io import PRODUCED_BY, AtomicWriter, ArgmineError, read_jsonl
+from .io import LABELS, OTHER, PRODUCED_BY, AtomicWriter, ArgmineError, read_jsonl
 
-STANCES = ("pro", "con", "neutral")
 STANCE_COLOURS = {"pro": "#2166ac", "con": "#c4493a", "neutral": "#a8adb3"}
-OTHER_THEME = "other"
 ENTITY_COLOURS = {
     "ALLIANCE": "#9ecae1", "TREATY": "#fdd0a2", "TREATY_ARTICLE": "#fdae6b", "GPE": "#c7e9c0",
     "LOC": "#d9f0a3", "ORG": "#dadaeb", "NORP": "#fcbba1", "EVENT": "#fde0ef", "PERSON": "#e5d8bd",
@@ -84,8 +82,8 @@ def _counts(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     return {
         "documents": len(frames.get("documents", [])),
         "segments": len(frames.get("sentences", [])),
-        "claims": {s: int((claims["stance"] == s).sum()) for s in STANCES},
-        "themes": int(((themes["size"] > 0) & (themes["theme_id"] != OTHER_THEME)).sum()) if len(themes) else 0,
+        "claims": {s: int((claims["stance"] == s).sum()) for s in LABELS},
+        "themes": int(((themes["size"] > 0) & (themes["theme_id"] != OTHER)).sum()) if len(themes) else 0,
     }
 
 
@@ -128,10 +126,10 @@ class _Run:
 
         themes = self.themes
         themes["size"] = pd.to_numeric(themes["size"], errors="coerce").fillna(0).astype(int)
-        for stance in STANCES:
+        for stance in LABELS:
             themes[stance] = [int((s or {}).get(stance, 0)) if isinstance(s, dict) else 0 for s in themes["stance"]]
         # Largest first, the catch-all last.
-        themes["_other"] = themes["theme_id"] == OTHER_THEME
+        themes["_other"] = themes["theme_id"] == OTHER
         self.themes = themes.sort_values(["_other", "size", "theme_id"], ascending=[True, False, True],
                                          kind="stable").reset_index(drop=True)
 
@@ -250,7 +248,7 @@ def _svg_open(width: float, height: float, title: str, desc: str, ident: str) ->
 
 def stance_chart(rows: pd.DataFrame) -> str:
     """Horizontal stacked bars: one per theme (``label``), one segment per stance column."""
-    stances = [s for s in STANCES if s in rows and rows[s].sum() > 0] or ["pro", "con"]
+    stances = [s for s in LABELS if s in rows and rows[s].sum() > 0] or ["pro", "con"]
     labels = [_short(label, 30) for label in rows["label"]]
     left = min(230, max(80, max((len(label) for label in labels), default=5) * _CHAR_W + 16))
     width, bar_h, gap, top = 900, 20, 8, 34
@@ -370,7 +368,7 @@ def _share_bar(counts: dict[str, int], width: int = 520) -> str:
     parts = [_svg_open(width, 16, "Stance split", "Share of claims that are " + ", ".join(
         f"{k} {v}" for k, v in counts.items()), "sb")]
     x = 0.0
-    for stance in STANCES:
+    for stance in LABELS:
         w = width * counts.get(stance, 0) / total
         if w > 0:
             parts.append(f"<rect x='{x:.1f}' y='0' width='{w:.1f}' height='16' fill='{STANCE_COLOURS[stance]}'/>")
@@ -395,17 +393,17 @@ def _overview(run: _Run, counts: dict[str, Any]) -> str:
     card_html = "".join(f"<div class='card {e(name.lower())}'><div class='n'>{value}</div>"
                         f"<div class='k'>{e(name)}</div></div>" for name, value in cards)
     if total:
-        pct = {s: round(100 * by[s] / total) for s in STANCES}
+        pct = {s: round(100 * by[s] / total) for s in LABELS}
         topic = run.topic
         toward = f" toward <b>{e(topic)}</b>" if topic else ""
         sentence = (f"Of {total} claims{toward}, {by['pro']} ({pct['pro']}%) are pro, {by['con']} ({pct['con']}%) "
                     f"are con and {by['neutral']} ({pct['neutral']}%) are neutral.")
-        legend = "".join(f"<span class='key'><i style='background:{STANCE_COLOURS[s]}'></i>{s}</span>" for s in STANCES)
+        legend = "".join(f"<span class='key'><i style='background:{STANCE_COLOURS[s]}'></i>{s}</span>" for s in LABELS)
         split = f"<p>{sentence}</p><div class='share'>{_share_bar(by)}<div class='keys'>{legend}</div></div>"
     else:
         split = _missing_note("claims", "claims") if "claims" not in run.present else "<p>No claims.</p>"
     themes = run.real_themes()
-    themes = themes[themes["theme_id"] != OTHER_THEME]
+    themes = themes[themes["theme_id"] != OTHER]
     if len(themes):
         top = themes.head(3)
         names = ", ".join(f"<b>{e(str(r.label))}</b> ({r.size})" for r in top.itertuples())
@@ -419,7 +417,7 @@ def _charts(run: _Run) -> str:
     themes = run.real_themes()
     if not len(themes):
         return _section("charts", "Charts", "<p class='note'>No theme has any claims.</p>")
-    bars = stance_chart(themes[["label", *STANCES]])
+    bars = stance_chart(themes[["label", *LABELS]])
     table = run.theme_by_document()
     heat = heatmap(table, list(themes["label"]), [run.titles.get(d, d) for d in table.columns])
     body = (f"<figure>{bars}<figcaption>Claims per theme by stance. Each theme groups the pro and con claims "
@@ -433,7 +431,7 @@ def _key_points(run: _Run, per_side: int = 3) -> str:
     if "themes" not in run.present:
         return _section("themes", "Key points per theme", _missing_note("themes", "themes"))
     themes = run.real_themes()
-    themes = themes[themes["theme_id"] != OTHER_THEME]
+    themes = themes[themes["theme_id"] != OTHER]
     if not len(themes):
         return _section("themes", "Key points per theme", "<p class='note'>No theme has any claims.</p>")
     blocks = []
@@ -441,7 +439,7 @@ def _key_points(run: _Run, per_side: int = 3) -> str:
         members = run.claims[run.claims["theme_id"] == theme.theme_id]
         kind = "seeded" if bool(theme.seeded) else "discovered"
         keywords = ", ".join(e(str(k)) for k in _keywords(theme.keywords)[:6])
-        counts = " ".join(f"{_badge(s)} {getattr(theme, s)}" for s in STANCES if getattr(theme, s))
+        counts = " ".join(f"{_badge(s)} {getattr(theme, s)}" for s in LABELS if getattr(theme, s))
         columns = []
         for stance, heading in (("pro", "Strongest for"), ("con", "Strongest against")):
             side = members[members["stance"] == stance].sort_values(["confidence", "sent_id"], ascending=[False, True])
@@ -466,7 +464,7 @@ def _positions(run: _Run) -> str:
                                                    "other than the authors.</p>")
     held["holder"] = held["attributed_to"].str.strip()
     table = held.pivot_table(index="holder", columns="stance", values="sent_id", aggfunc="count", fill_value=0)
-    table = table.reindex(columns=list(STANCES), fill_value=0)
+    table = table.reindex(columns=list(LABELS), fill_value=0)
     table["total"] = table.sum(axis=1)
     table = table.reset_index().sort_values(["total", "holder"], ascending=[False, True])
     best = (held.sort_values(["confidence", "sent_id"], ascending=[False, True]).groupby("holder").head(1)
@@ -479,8 +477,8 @@ def _positions(run: _Run) -> str:
         return (f"{_badge(row['stance'])} {e(_short(row['text'], 220))}<div class='meta'>"
                 f"{e(str(row['title']))}</div>")
 
-    body = _html_table(table[["holder", *STANCES, "total", "example"]], {"example": example},
-                       numeric=(*STANCES, "total"), cls="t positions")
+    body = _html_table(table[["holder", *LABELS, "total", "example"]], {"example": example},
+                       numeric=(*LABELS, "total"), cls="t positions")
     lead = ("Claims the text reports as someone else's position (\u201ccritics argue\u2026\u201d), by holder. "
             "The example is the holder's most confident claim.")
     return _section("positions", "Positions", body, lead)
@@ -562,7 +560,7 @@ def _documents(run: _Run) -> str:
     blocks = []
     for doc_id in run.doc_order:
         claims = run.claims[run.claims["doc_id"] == doc_id]
-        by = {s: int((claims["stance"] == s).sum()) for s in STANCES}
+        by = {s: int((claims["stance"] == s).sum()) for s in LABELS}
         meta = [f"<code>{e(doc_id)}</code>"]
         if docs is not None and doc_id in docs.index:
             path, fmt = docs.at[doc_id, "path"], docs.at[doc_id, "format"]
@@ -571,10 +569,10 @@ def _documents(run: _Run) -> str:
             if isinstance(fmt, str):
                 meta.append(e(fmt))
         stats = (f"{seg_counts.get(doc_id, 0)} segments \u00b7 {len(claims)} claims: "
-                 + " ".join(f"{_badge(s)} {by[s]}" for s in STANCES))
+                 + " ".join(f"{_badge(s)} {by[s]}" for s in LABELS))
         lines = [f"<p class='meta'>{DOT.join(meta)}</p>", f"<p>{stats}</p>"]
         themed = claims.dropna(subset=["theme_id"])
-        themed = themed[themed["theme_id"] != OTHER_THEME]
+        themed = themed[themed["theme_id"] != OTHER]
         if len(themed):
             top = themed.groupby(["theme_id", "theme_label"]).size().sort_values(ascending=False, kind="stable").head(3)
             names = ", ".join(f"{e(str(label))} ({n})" for (_, label), n in top.items())
@@ -709,8 +707,8 @@ def _filtered_claims(run: _Run, *, stance: str | None, theme: str | None, doc: s
     """The claims that pass every filter given, and a description of the filters."""
     claims, described = run.claims, []
     if stance is not None:
-        if stance not in STANCES:
-            raise ArgmineError(f"--stance {stance}: expected one of {', '.join(STANCES)}")
+        if stance not in LABELS:
+            raise ArgmineError(f"--stance {stance}: expected one of {', '.join(LABELS)}")
         claims = claims[claims["stance"] == stance]
         described.append(f"stance {stance}")
     if theme is not None:
@@ -796,7 +794,7 @@ def show_table(out: Path, what: str, *, stance: str | None = None, theme: str | 
         members = themed[themed["theme_id"] == t.theme_id]
         if filtered and not len(members):
             continue
-        counts = {s: int((members["stance"] == s).sum()) for s in STANCES}
+        counts = {s: int((members["stance"] == s).sum()) for s in LABELS}
         rows.append({"theme_id": t.theme_id, "label": _short(t.label, 32), "seeded": "yes" if t.seeded else "no",
                      "size": len(members), **counts,
                      "keywords": _short(", ".join(_keywords(t.keywords)[:3]), 40)})

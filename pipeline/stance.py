@@ -24,9 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .features import Features
-from .io import ArgmineError, write_json
+from .io import LABELS, ArgmineError, write_json
 
-LABELS = ("pro", "con", "neutral")
 CONFIG = "config.json"
 WEIGHTS = "weights.npz"
 POLARITY_FEATURE = "transferred_polarity"

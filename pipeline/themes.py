@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,9 @@ from spacy.tokens import Span
 
 from .features import default_lexicon
 from .incremental import StageStamp
-from .io import ArgmineError, Progress, count_records, documents_with_segments, no_progress, read_jsonl, slugify, write_jsonl
+from .io import OTHER, ArgmineError, Progress, count_records, documents_with_segments, no_progress, read_jsonl, slugify, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 
-OTHER = "other"
 _LABEL_PREFIX = re.compile(r"^([^:.;]{3,80}):\s")
 # Hyphenated compounds are one word, so "trade-off" is not "trade" and "burden-sharing" is one term.
 _WORD = re.compile(r"[a-z0-9&]+(?:-[a-z0-9&]+)*")
@@ -194,6 +194,17 @@ class ClaimText:
 Seed = tuple[int, tuple[str, ...], int]  # (number of words, stemmed words, theme index)
 
 
+@lru_cache(maxsize=8)
+def seed_index(themes: tuple[Theme, ...]) -> dict[str, list[tuple[int, Seed]]]:
+    """Every spelling of every seed, by its first word, ranked longest first (the longest match wins)."""
+    seeds = {(n_words, form, k) for k, t in enumerate(themes) for forms, n_words in map(seed_forms, t.seeds)
+             for form in forms}
+    index: dict[str, list[tuple[int, Seed]]] = {}
+    for rank, seed in enumerate(sorted(seeds, key=lambda s: (-s[0], -len(s[1]), s))):
+        index.setdefault(seed[1][0], []).append((rank, seed))
+    return index
+
+
 def match_seeds(tokens: tuple[Token, ...], seeds: dict[str, list[tuple[int, Seed]]], n_themes: int) -> np.ndarray:
     """Evidence per theme: each seed occurrence weighs its specificity times where it stands.
 
@@ -237,17 +248,12 @@ class ThemeModel:
         self.n_keywords = n_keywords
         self.n_representative = n_representative
         self.random_state = random_state
-        seeds = {(n_words, form, k) for k, t in enumerate(themes) for forms, n_words in map(seed_forms, t.seeds)
-                 for form in forms}
-        self._seeds: dict[str, list[tuple[int, Seed]]] = {}
-        for rank, seed in enumerate(sorted(seeds, key=lambda s: (-s[0], -len(s[1]), s))):
-            self._seeds.setdefault(seed[1][0], []).append((rank, seed))
 
     def seed_scores(self, claim: ClaimText) -> np.ndarray:
         """Evidence for each seeded theme from the claim's words and, weakly, its section heading."""
-        n = len(self.themes)
-        return (match_seeds(claim.tokens, self._seeds, n)
-                + match_seeds(plain_tokens(claim.section, weight=SECTION_WEIGHT), self._seeds, n))
+        index, n = seed_index(tuple(self.themes)), len(self.themes)
+        return (match_seeds(claim.tokens, index, n)
+                + match_seeds(plain_tokens(claim.section, weight=SECTION_WEIGHT), index, n))
 
     def fit(self, claims: list[ClaimText]) -> "ThemeModel":
         """Assign every claim to one theme; results in ``assignments_`` and ``discovered_``."""
@@ -349,7 +355,7 @@ class ThemeModel:
                 continue
             keywords = all_keywords[k]
             theme_id = ids[k] if k >= 0 else OTHER
-            label = labels[k] if k >= 0 else "other"
+            label = labels[k] if k >= 0 else OTHER
             if k >= len(self.themes) and keywords:
                 label = " / ".join(keywords[:3])
             ranked = sorted(members, key=lambda i: (-self.strength_[i] * self.claims_[i].confidence, self.claims_[i].sent_id))
