@@ -33,7 +33,7 @@ _COLUMNS = {
     "sentences": ["doc_id", "sent_id", "index", "kind", "text", "start", "end", "section", "speaker"],
     "entities": ["doc_id", "sent_id", "text", "label", "canonical", "start", "end", "source"],
     "claims": ["doc_id", "sent_id", "text", "topic", "stance", "confidence", "attributed_to", "cues", "model"],
-    "themes": ["theme_id", "label", "seeded", "keywords", "members", "size", "stance", "documents"],
+    "themes": ["theme_id", "label", "description", "seeded", "keywords", "members", "size", "stance", "documents"],
 }
 
 e = html.escape
@@ -450,7 +450,9 @@ def _key_points(run: _Run, per_side: int = 3) -> str:
             f"<article class='theme' id='theme-{e(str(theme.theme_id))}'><h3>{e(str(theme.label))} "
             f"<span class='kind'>{kind}</span></h3><p class='meta'>{theme.size} claims: {counts}"
             + (f" \u00b7 keywords: <i>{keywords}</i>" if keywords else "")
-            + f"</p><div class='sides'>{''.join(columns)}</div></article>")
+            + "</p>" + (f"<p class='meta'>{e(theme.description)}</p>"
+                      if isinstance(theme.description, str) and theme.description else "")
+            + f"<div class='sides'>{''.join(columns)}</div></article>")
     lead = "For each theme, the pro and con claims the model is most confident about."
     return _section("themes", "Key points per theme", "".join(blocks), lead)
 

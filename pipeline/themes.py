@@ -362,7 +362,9 @@ class ThemeModel:
             stance = Counter(self.claims_[i].stance for i in members)
             docs = Counter(self.claims_[i].doc_id for i in members)
             records.append({
-                "theme_id": theme_id, "label": label, "seeded": 0 <= k < len(self.themes),
+                "theme_id": theme_id, "label": label,
+                "description": self.themes[k].description if 0 <= k < len(self.themes) else "",
+                "seeded": 0 <= k < len(self.themes),
                 "keywords": keywords, "members": [self.claims_[i].sent_id for i in members], "size": len(members),
                 "stance": {s: stance.get(s, 0) for s in ("pro", "con", "neutral")},
                 "documents": dict(sorted(docs.items())),

@@ -86,11 +86,13 @@ def test_claims_resembling_no_theme_stay_in_other_past_the_cap() -> None:
 
 def test_new_theme_in_taxonomy(tmp_path: Path) -> None:
     data = json.loads(default_taxonomy_path().read_text("utf-8"))
-    data["themes"].append({"id": "fishing", "label": "fishing", "seeds": ["fishing quota", "fish stock"]})
+    data["themes"].append({"id": "fishing", "label": "fishing", "description": "quotas and stocks",
+                           "seeds": ["fishing quota", "fish stock"]})
     path = tmp_path / "tax.json"
     path.write_text(json.dumps(data), "utf-8")
     by_id = {r["theme_id"]: r for r in ThemeModel(load_taxonomy(path)).fit(CLAIMS).records()}
     assert by_id["fishing"]["seeded"] and by_id["fishing"]["size"] == 3
+    assert by_id["fishing"]["description"] == "quotas and stocks" and by_id.get("other", {}).get("description", "") == ""
 
 
 def test_a_taxonomy_for_another_debate_gives_discovered_themes_only(tmp_path: Path) -> None:
