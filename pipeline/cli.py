@@ -245,7 +245,7 @@ def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: P
                             "version": meta.get("version", "0")},
             "topic": topic,
             "corpus": path_text(corpus),
-            "input_files": len(discover(corpus)),
+            "input_files": len(discover(corpus, out)),
             "stance_model": {"name": load_stance(stance_dir).name,
                              "path": path_text(stance_dir) if stance_dir else None},
             "taxonomy": path_text(taxonomy) if taxonomy else None,

@@ -189,6 +189,8 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocum
     fmt = SUFFIX_FORMAT.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"unsupported file type '{path.suffix or '(none)'}' (use .txt, .md, .html or .pdf)")
+    if path.is_symlink() and not path.exists():
+        raise InputError("broken link (what it points to does not exist)")
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -202,6 +204,8 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocum
     if fmt == "pdf":
         return RawDocument(path, fmt, "pdf", sha, _SURROGATE.sub("\ufffd", pdf_to_text(data)))
     text, encoding = decode(data)
+    if not text.strip():  # nothing but a byte-order mark (and white space)
+        raise InputError("empty file")
     if _looks_binary(text):
         raise InputError("binary file (mostly control characters)")
     if fmt == "html":

@@ -27,9 +27,22 @@ _EDIT_SUFFIX = re.compile(r"^(\S.{0,150}?[a-z0-9)\]])Edit$")
 _EMPTY_TAILS = {"see also", "references", "external links", "further reading", "notes"}
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 BULLET = re.compile(r"(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\(?\d{1,3}[.)])[ \t]+(?=\S)")
-_SPEAKER = re.compile(
+_CAPS_SPEAKER = re.compile(
     r"((?:(?:MR|MRS|MS|DR|PROF|SEN|REP|GEN|ADM|AMB|GOV)\.?\s)?[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-.]+){0,3}):[ \t]+(?=\S)"
 )
+# Mixed case is ordinary prose ("Policy: ..."), so a mixed-case label is a turn only when it is
+# a title and one to three capitalised name words ("Dr. Okafor: ", "Vice President Harris: ").
+_TITLED_SPEAKER = re.compile(
+    r"((?:(?:Mrs?|Ms|Dr|Prof|Sen|Rep|Gen|Adm)\.?"
+    r"|(?:Vice\s)?President|Senator|Representative|Congress(?:man|woman)|Chair(?:man|woman)?|Secretary"
+    r"|Minister|Ambassador|General|Admiral|Judge|Justice|Governor|Mayor|Commissioner|Lord|Lady|Sir|Dame"
+    r"|Baroness|Baron)"
+    r"(?:\s[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*\.?){1,3}):[ \t]+(?=\S)"
+)
+# A label ending in one of these names a part of the text, not a person ("EDITOR'S NOTE: ",
+# "General Note: "). "Q:" and "A:" are not turns either: a speaker label has two letters or more.
+_NOT_SPEAKER_WORDS = {"note", "notes", "warning", "warnings", "update", "updates", "updated", "source",
+                      "sources", "correction", "corrections", "disclaimer", "summary", "background"}
 _HEADING_END_OK = re.compile(r"[\w)\]]$")
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|info|news|co\.uk)\b", re.I)
 _CALL_TO_ACTION = re.compile(
@@ -51,8 +64,12 @@ class Segment:
     speaker: str | None
 
 
-def discover(corpus: Path) -> list[Path]:
-    """Input files under ``corpus`` (or the file itself), sorted, skipping hidden and ignored ones."""
+def discover(corpus: Path, out: Path | None = None) -> list[Path]:
+    """Input files under ``corpus`` (or the file itself), sorted, skipping hidden and ignored ones
+    and argmine's outputs: the folder ``out`` and any other run's output folder.
+
+    Broken links are kept, so that reading them reports them rather than dropping them unseen.
+    """
     if corpus.is_file():
         return [corpus]
     if not corpus.is_dir():
@@ -62,15 +79,46 @@ def discover(corpus: Path) -> list[Path]:
     if ignore_file.exists():
         patterns = [p.strip().rstrip("/") for p in ignore_file.read_text("utf-8", errors="replace").splitlines()
                     if p.strip() and not p.startswith("#")]
+    root, out_rel = corpus.resolve(), None
+    if out is not None and out.resolve().is_relative_to(root):
+        out_rel = out.resolve().relative_to(root)
+    outputs: dict[Path, bool] = {}  # sub-folder of corpus -> holds outputs (the corpus itself is never skipped)
+
+    def is_output(folder: Path) -> bool:
+        # This run's ``out`` is skipped by name, even before it holds anything; another run's
+        # folder by segment's two outputs, which every output folder has and no folder of texts.
+        if folder not in outputs:
+            outputs[folder] = folder == out_rel or all(
+                (corpus / folder / name).is_file() for name in ("documents.jsonl", "sentences.jsonl"))
+        return outputs[folder]
+
     files = []
     for path in sorted(corpus.rglob("*")):
         rel = path.relative_to(corpus)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+        if any(part.startswith(".") for part in rel.parts) or not (path.is_file() or _is_broken_link(path)):
             continue
         if any(fnmatch.fnmatch(str(rel), p) or fnmatch.fnmatch(rel.parts[0], p) for p in patterns):
             continue
+        if any(is_output(folder) for folder in rel.parents[:-1]):
+            continue
         files.append(path)
     return files
+
+
+def _is_broken_link(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()
+
+
+def speaker_turn(line: str) -> re.Match[str] | None:
+    """The transcript turn that opens ``line`` ("MR. KEANE: ..."), its label in group 1, or None."""
+    turn = _CAPS_SPEAKER.match(line)
+    if turn is None:
+        # A heading-like line ("President Lincoln: A Life") is a title, not a turn.
+        turn = _TITLED_SPEAKER.match(line) if not is_heading_line(line) else None
+        if turn is None:
+            return None
+    last_word = turn.group(1).split()[-1].replace("’", "'").lower()
+    return None if last_word in _NOT_SPEAKER_WORDS else turn
 
 
 def _ends_sentence(line: str) -> bool:
@@ -79,7 +127,7 @@ def _ends_sentence(line: str) -> bool:
 
 def _is_marked(line: str) -> bool:
     stripped = line.lstrip()
-    return bool(BULLET.match(stripped) or _MD_HEADING.match(stripped) or _SPEAKER.match(stripped))
+    return bool(BULLET.match(stripped) or _MD_HEADING.match(stripped) or speaker_turn(stripped))
 
 
 def _unwrap(lines: list[str]) -> list[str]:
@@ -210,13 +258,13 @@ def segment_text(doc: Doc) -> list[Segment]:
             continue
         if (bullet := BULLET.match(stripped)) is not None:
             kind, start = "list_item", start + bullet.end()
-        elif is_heading_line(stripped) and not _SPEAKER.match(stripped):
+        elif is_heading_line(stripped) and not speaker_turn(stripped):
             segments.append(Segment("heading", start, end, section, None))
             section, speaker = stripped, None
             continue
         else:
             kind = "sentence"
-            if turn := _SPEAKER.match(stripped):
+            if turn := speaker_turn(stripped):
                 speaker, start = turn.group(1), start + turn.end()
         for a, b in _sentences_in(doc, text, start, end):
             seg_kind = "boilerplate" if _is_promotional(text[a:b]) else kind
@@ -225,13 +273,23 @@ def segment_text(doc: Doc) -> list[Segment]:
 
 
 def _unique_ids(paths: list[Path]) -> list[str]:
-    seen: dict[str, int] = {}
-    ids = []
-    for path in paths:
-        base = slugify(path.stem)
-        seen[base] = seen.get(base, 0) + 1
-        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
-    return ids
+    """Slugified file stems, made unique: in sorted path order, a repeated stem gets the first free
+    ``-N`` (N >= 2), never another file's own stem (``report-2.txt`` keeps ``report-2``)."""
+    stems = {path: slugify(path.stem) for path in paths}
+    taken = set(stems.values())
+    next_n: dict[str, int] = {}  # per stem, where the search for a free suffix resumes
+    ids: dict[Path, str] = {}
+    for path in sorted(paths):
+        base = stems[path]
+        if base not in next_n:
+            ids[path], next_n[base] = base, 2
+            continue
+        n = next_n[base]
+        while f"{base}-{n}" in taken:
+            n += 1
+        ids[path], next_n[base] = f"{base}-{n}", n + 1
+        taken.add(ids[path])
+    return [ids[path] for path in paths]
 
 
 def sentence_records(doc_id: str, doc: Doc) -> list[dict[str, Any]]:
@@ -262,7 +320,10 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
     Nothing is done when the files, settings and code are as at the last run (the counts say
     ``up_to_date``); otherwise only documents whose text is new are parsed and segmented.
     """
-    paths = discover(corpus)
+    if corpus.is_dir() and out.resolve() == corpus.resolve():
+        raise ArgmineError(f"{out}: the outputs would go among the texts they are read from; name another "
+                           "folder with --out (one inside the texts folder is fine)")
+    paths = discover(corpus, out)
     tag = resolve_tag(model)
     documents_path, sentences_path = out / "documents.jsonl", out / "sentences.jsonl"
     stamp = StageStamp(out, "segment", inputs=paths, outputs=[documents_path, sentences_path],

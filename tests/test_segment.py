@@ -1,8 +1,10 @@
 import json
 from pathlib import Path
 
+from pipeline import segment as segment_stage
+from pipeline.io import ArgmineError
 from pipeline.readers import InputError, decode, html_to_text, read_document
-from pipeline.segment import clean_text, discover, segment_text
+from pipeline.segment import _unique_ids, clean_text, discover, segment_text
 
 import pytest
 
@@ -88,3 +90,71 @@ def test_discover_skips_hidden_and_ignored(tmp_path: Path) -> None:
 def test_html_headings_and_items() -> None:
     text = html_to_text("<h2>Why it matters?</h2><ul><li>One</li></ul>")
     assert text.splitlines()[0] == "# Why it matters?" and "• One" in text
+
+
+def test_doc_ids_are_unique_and_a_suffix_never_takes_another_files_stem(tmp_path: Path) -> None:
+    for name in ["report.txt", "report.md", "report-2.txt", "other.txt"]:
+        (tmp_path / name).write_text(f"Alliances deter war, says {name}.\n", encoding="utf-8")
+    segment_stage.run(tmp_path, tmp_path / ".out", warn=lambda _: None)
+    ids = {Path(d["path"]).name: d["doc_id"] for d in records(tmp_path / ".out", "documents.jsonl")}
+    assert len(set(ids.values())) == 4
+    assert ids["report-2.txt"] == "report-2" and ids["other.txt"] == "other" and ids["report.md"] == "report"
+    paths = sorted(tmp_path.glob("*.txt")) + [tmp_path / "report.md"]
+    assert _unique_ids(paths[::-1]) == _unique_ids(paths)[::-1]
+
+
+def test_discover_skips_this_runs_and_other_runs_output_folders(tmp_path: Path) -> None:
+    for name in ["a.txt", "out/report.html", "old/report.html", "old/documents.jsonl", "old/sentences.jsonl",
+                 "sub/b.txt", "sub/documents.jsonl"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    kept = ["a.txt", "sub/b.txt", "sub/documents.jsonl"]
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path, tmp_path / "out")] == kept
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a.txt", "out/report.html"] + kept[1:]
+    assert discover(tmp_path, tmp_path)[0].name == "a.txt"  # --out the corpus itself: its texts are still read
+
+
+def test_second_run_into_an_output_folder_inside_the_corpus_reads_only_the_texts(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Alliances deter war.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    segment_stage.run(tmp_path, out, warn=lambda _: None)
+    (out / "report.html").write_text("<h1>Report</h1><p>Claims found.</p>", encoding="utf-8")
+    warnings: list[str] = []
+    counts = segment_stage.run(tmp_path, out, warn=warnings.append)
+    assert (counts["documents"], counts["skipped"], warnings) == (1, 0, [])
+
+
+@pytest.mark.parametrize("label, speaker", [
+    ("Mr. Smith", "Mr. Smith"), ("Senator Warren", "Senator Warren"), ("Dr. Okafor", "Dr. Okafor"),
+    ("Chairwoman Reyes", "Chairwoman Reyes"), ("Vice President Kamala Harris", "Vice President Kamala Harris"),
+    ("MR. KEANE", "MR. KEANE"), ("THE CHAIR", "THE CHAIR"),
+    ("WARNING", None), ("NOTE", None), ("UPDATE", None), ("SOURCE", None), ("EDITOR\u2019S NOTE", None),
+    ("Q", None), ("A", None), ("General Note", None), ("Policy", None)])
+def test_speaker_labels(nlp, label: str, speaker: str | None) -> None:
+    doc = nlp(f"{label}: Alliances deter war.")
+    segs = [(s.speaker, doc.text[s.start:s.end]) for s in segment_text(doc)]
+    text = "Alliances deter war." if speaker else f"{label}: Alliances deter war."
+    assert segs == [(speaker, text)]
+
+
+def test_mixed_case_title_line_is_a_heading_not_a_turn(nlp) -> None:
+    doc = nlp("President Lincoln: A Life\nHe preserved the union.")
+    assert [(s.kind, s.speaker) for s in segment_text(doc)] == [("heading", None), ("sentence", None)]
+
+
+def test_broken_link_and_bom_only_file_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Alliances deter war.\n", encoding="utf-8")
+    (tmp_path / "x.txt").symlink_to(tmp_path / "missing.txt")
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf")
+    (tmp_path / "bom16.md").write_bytes(b"\xff\xfe \x00\n\x00")
+    warnings: list[str] = []
+    counts = segment_stage.run(tmp_path, tmp_path / ".out", warn=warnings.append)
+    assert counts["documents"] == 1 and counts["skipped"] == 3
+    assert sorted(warnings) == [f"skipped {tmp_path}/bom.txt: empty file", f"skipped {tmp_path}/bom16.md: empty file",
+                                f"skipped {tmp_path}/x.txt: broken link (what it points to does not exist)"]
+
+
+def test_the_texts_folder_itself_as_output_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Alliances deter aggression.\n", "utf-8")
+    with pytest.raises(ArgmineError, match="outputs would go among the texts"):
+        segment_stage.run(tmp_path, tmp_path / ".")
