@@ -811,7 +811,10 @@ def show_table(out: Path, what: str, *, stance: str | None = None, theme: str | 
     coverage = coverage.reindex(docs).astype(int)
     coverage.index.name = "document"
     coverage.columns.name = None
-    text = f"{_plural(len(table), 'theme')}{where}\n\n" + _to_string(table)
+    # Counted as the summary counts them: themes with claims, ``other`` apart.
+    real = table[(table["theme_id"] != OTHER) & (table["size"] > 0)]
+    other = " and other" if (table["theme_id"] == OTHER).any() else ""
+    text = f"{_plural(len(real), 'theme')}{other}{where}\n\n" + _to_string(table)
     if len(coverage):
         with pd.option_context("display.width", _width()):
             text += "\n\nclaims per document and theme\n\n" + coverage.to_string(line_width=_width())

@@ -207,6 +207,7 @@ def test_show_themes_counts_stances_and_coverage(tiny_run: Path) -> None:
         numbers = [int(n) for n in re.findall(r"\s(\d+)(?=\s)", row + " ")[:4]]
         assert numbers == [theme["size"], theme["stance"]["pro"], theme["stance"]["con"], theme["stance"]["neutral"]]
     assert "claims per document and theme" in result.output
+    assert lines[0].startswith(f"{report.summary(tiny_run)['themes']} theme")  # counted as the summary counts
     docs_with_themes = {d for t in themes for d in t["documents"]}
     for doc in docs_with_themes:
         assert any(line.startswith(doc + " ") for line in lines), doc
