@@ -203,7 +203,8 @@ def count_records(path: Path) -> int:
 def documents_with_segments(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each document of a run with its segments, reading both files in step, one document at a time.
 
-    The segment stage writes them in the same document order; anything else is reported.
+    The segment stage writes them in the same document order, and each segment's text is its
+    document's text between its offsets; anything else (an edited file) is reported.
     """
     sentences = out / "sentences.jsonl"
     groups = itertools.groupby(read_jsonl(sentences), key=lambda s: s["doc_id"])
@@ -213,6 +214,10 @@ def documents_with_segments(out: Path) -> Iterator[tuple[dict[str, Any], list[di
         if pending is not None and pending[0] == document["doc_id"]:
             segments = list(pending[1])
             pending = next(groups, None)
+        for seg in segments:
+            if document["text"][seg["start"]:seg["end"]] != seg["text"]:
+                raise ArgmineError(f"{sentences}: segment {seg['sent_id']} is not the text of documents.jsonl at "
+                                   f"{seg['start']}-{seg['end']}; run `argmine segment` again")
         yield document, segments
     if pending is not None:
         raise ArgmineError(f"{sentences}: segments of {pending[0]!r} name no document of documents.jsonl "
