@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span
 from .incremental import RecordCache, StageStamp, per_document
 from .io import Progress, no_progress, slugify, write_jsonl
 from .nlp import ParseCache, load_model, resolve_tag
-from .segment import BULLET, is_heading_line
+from .segment import BULLET, MD_HEADING, is_heading_line
 
 PROJECT_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE")
 # spaCy labels worth a record; numbers, dates and amounts are left to spaCy.
@@ -126,7 +126,9 @@ class EntityTagger:
         stripped = line.lstrip()
         bullet = BULLET.match(stripped)
         after_bullet = bullet is not None and ent.start_char == line_start + len(line) - len(stripped) + bullet.end()
-        return is_heading_line(stripped.strip()) or (ent.label_ == "PERSON" and after_bullet)
+        # Markdown and HTML headings reach here as "# ..." lines: headings, whatever their words.
+        heading = stripped.strip()
+        return bool(MD_HEADING.match(heading)) or is_heading_line(heading) or (ent.label_ == "PERSON" and after_bullet)
 
     def __call__(self, doc: Doc) -> Doc:
         doc = self.ruler(doc)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import islice
 
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Span, Token
@@ -33,6 +34,8 @@ _NEGATIVE_REPORTING = {"warn", "fear", "worry", "caution", "complain", "criticiz
 _REBUTTING = {"miss", "ignore", "overlook", "neglect", "overstate", "exaggerate", "underestimate", "misread",
               "misunderstand", "misjudge"}
 _CRITIQUES = {"argument", "critique", "criticism", "claim", "charge", "objection", "complaint", "view", "notion"}
+# Dependents that a negation of their head covers: "does *not* improve *outcomes*".
+_NEGATED_BY_HEAD = {"acomp", "dobj", "attr", "xcomp"}
 
 
 @dataclass(frozen=True)
@@ -92,36 +95,51 @@ def _lemma(token: Token) -> str:
     return token.lemma_.lower() if token.lemma_ else token.lower_
 
 
-def _is_negated(token: Token, lex: Lexicon) -> bool:
-    if any(child.dep_ == "neg" for child in token.children):
+def _negated_heads(sent: Span) -> frozenset[int]:
+    """Indices of the tokens with a "neg" child, found once for all words of ``sent`` and their heads.
+
+    ``Token.children`` walks the token's whole subtree: asked of every word's head, it is
+    quadratic on a very long sentence. The heads' subtrees hold the words' and heads' children.
+    """
+    heads = [t.head for t in sent]
+    lo, hi = min(h.left_edge.i for h in heads), max(h.right_edge.i for h in heads)
+    return frozenset(t.head.i for t in sent.doc[lo:hi + 1] if t.dep_ == "neg" and t.head.i != t.i)
+
+
+def _is_negated(token: Token, lex: Lexicon, negated: frozenset[int]) -> bool:
+    """Whether ``token`` is negated; ``negated`` is ``_negated_heads`` of its sentence."""
+    if token.i in negated or token.dep_ in _NEGATED_BY_HEAD and token.head.i in negated:
         return True
-    head = token.head
-    if head is not token and any(child.dep_ == "neg" for child in head.children) and token.dep_ in ("acomp", "dobj", "attr", "xcomp"):
-        return True
-    return any(_lemma(t) in lex.negators for t in token.doc[max(token.sent.start, token.i - 3):token.i])
+    # A negator among the three words before, within the sentence: walked back word by word,
+    # since ``token.sent`` scans the whole sentence for its bounds.
+    doc, start = token.doc, token.i
+    while start > max(token.i - 3, 0) and not doc[start].is_sent_start:
+        start -= 1
+    return any(_lemma(t) in lex.negators for t in doc[start:token.i])
 
 
 def _reduced(token: Token, lex: Lexicon) -> Token | None:
     """The reducer verb that acts on ``token`` ("reduce the *risk*"), if any."""
-    for ancestor in list(token.ancestors)[:3]:
+    for ancestor in islice(token.ancestors, 3):  # not list(): a long chain of conjuncts is deep
         if ancestor.pos_ in ("VERB", "NOUN") and _lemma(ancestor) in lex.reducers:
             return ancestor
     return None
 
 
-def _polarity(token: Token, lex: Lexicon) -> tuple[int, str]:
+def _polarity(token: Token, lex: Lexicon, negated: frozenset[int]) -> tuple[int, str]:
     """+1, -1 or 0 for an evaluative word after negation and reducers, with the words behind it."""
     lemma = _lemma(token)
     polarity = 1 if lemma in lex.positive else -1 if lemma in lex.negative else 0
     words = token.text
-    if polarity and _is_negated(token, lex):
+    if polarity and _is_negated(token, lex, negated):
         polarity, words = -polarity, f"not {token.text}"
     if polarity < 0 and (reducer := _reduced(token, lex)) is not None:
         polarity, words = 1, f"{reducer.text} {token.text}"
     return polarity, words
 
 
-def _predicate_features(sent: Span, is_topic: Callable[[Token], bool], lex: Lexicon, feats: Features) -> None:
+def _predicate_features(sent: Span, is_topic: Callable[[Token], bool], lex: Lexicon, negated: frozenset[int],
+                        feats: Features) -> None:
     """What the main verb does: its polarity, whether the topic is its subject, whether it prescribes.
 
     "Alliances *strengthen* deterrence" (topic subject, positive predicate), "Commitments *should
@@ -131,7 +149,7 @@ def _predicate_features(sent: Span, is_topic: Callable[[Token], bool], lex: Lexi
     if root is None:
         return
     core = [root] + [c for c in root.children if c.dep_ in _PREDICATE_DEPS]
-    total = sum(_polarity(t, lex)[0] for t in core if not is_topic(t))
+    total = sum(_polarity(t, lex, negated)[0] for t in core if not is_topic(t))
     direction = "pos" if total > 0 else "neg" if total < 0 else "none"
     feats.add(f"pred_{direction}", root.text)
     subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
@@ -202,6 +220,7 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
         return (_lemma(token) in masked or token.lower_ in masked
                 or token.ent_type_ in ("ALLIANCE", "TREATY", "TREATY_ARTICLE"))
 
+    negated = _negated_heads(sent)
     mentions_topic = False
     for token in tokens:
         lemma = _lemma(token)
@@ -211,7 +230,7 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
         mentions_topic = mentions_topic or topical
         if token.pos_ in _CONTENT_POS:
             feats.add(f"w={TOPIC if topical else lemma}", token.text, 1.0)
-        polarity, words = (0, "") if topical else _polarity(token, lex)
+        polarity, words = (0, "") if topical else _polarity(token, lex, negated)
         if polarity:
             side = "late" if contrast_at is not None and token.i > contrast_at else "early" if contrast_at is not None else "all"
             name = "pos" if polarity > 0 else "neg"
@@ -246,7 +265,7 @@ def sentence_features(sent: Span, topic: str, lex: Lexicon | None = None) -> Fea
     for marker in ("whether", "for example", "for instance", "such as", "include", "debate", "discussion", "history", "founded", "originally"):
         if marker in text:
             feats.add(f"marker={marker}", marker)
-    _predicate_features(sent, is_topic, lex, feats)
+    _predicate_features(sent, is_topic, lex, negated, feats)
     if any(t.tag_ in ("JJR", "JJS", "RBR", "RBS") for t in tokens):
         feats.add("comparative", " ".join(t.text for t in tokens if t.tag_ in ("JJR", "JJS", "RBR", "RBS")))
     feats.add("topic_mentioned" if mentions_topic else "topic_absent", None)

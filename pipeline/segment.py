@@ -25,7 +25,7 @@ IGNORE_FILE = ".argmineignore"
 
 _EDIT_SUFFIX = re.compile(r"^(\S.{0,150}?[a-z0-9)\]])Edit$")
 _EMPTY_TAILS = {"see also", "references", "external links", "further reading", "notes"}
-_MD_HEADING = re.compile(r"#{1,6}[ \t]+")
+MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 BULLET = re.compile(r"(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\(?\d{1,3}[.)])[ \t]+(?=\S)")
 _CAPS_SPEAKER = re.compile(
     r"((?:(?:MR|MRS|MS|DR|PROF|SEN|REP|GEN|ADM|AMB|GOV)\.?\s)?[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-.]+){0,3}):[ \t]+(?=\S)"
@@ -127,7 +127,7 @@ def _ends_sentence(line: str) -> bool:
 
 def _is_marked(line: str) -> bool:
     stripped = line.lstrip()
-    return bool(BULLET.match(stripped) or _MD_HEADING.match(stripped) or speaker_turn(stripped))
+    return bool(BULLET.match(stripped) or MD_HEADING.match(stripped) or speaker_turn(stripped))
 
 
 def _unwrap(lines: list[str]) -> list[str]:
@@ -249,7 +249,7 @@ def segment_text(doc: Doc) -> list[Segment]:
             continue
         start = line_start + len(line) - len(line.lstrip())
         end = start + len(stripped)
-        if marker := _MD_HEADING.match(stripped):
+        if marker := MD_HEADING.match(stripped):
             segments.append(Segment("heading", start + marker.end(), end, section, None))
             section, speaker = stripped[marker.end():], None
             continue

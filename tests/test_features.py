@@ -1,5 +1,7 @@
 """Predicate features: what the main verb says, and whether it says it of the topic."""
 
+import pytest
+
 from pipeline.features import sentence_features
 
 
@@ -44,3 +46,51 @@ def test_a_rebutted_criticism_is_marked(nlp) -> None:
     assert "rebuts_critics" in feats.values
     plain = sentence_features(nlp("Drivers ignore the signs.")[:], "tolls")
     assert "rebuts_critics" not in plain.values
+
+
+_LONG = ", and ".join(["Alliances matter because allies do not provide effective guarantees"]
+                      + ["the alliance is not costly", "members never reduce the risk of war",
+                         "it might not improve security"] * 4) + "."
+
+
+@pytest.mark.parametrize("text, topic, start, values, evidence", [
+    ("The plan is not effective.", "plan", None,
+     {"pol_neg": 1.0, "pol_neg_all": 1.0, "pred_neg": 1.0, "topic_subject_pred_neg": 1.0, "pol_balance": -0.5},
+     {"pol_neg": ["not effective"]}),
+    ("The scheme does not improve outcomes.", "scheme", None,
+     {"pol_neg": 1.0, "pol_neg_all": 1.0, "pred_neg": 1.0, "topic_subject_pred_neg": 1.0, "pol_balance": -0.5},
+     {"pol_neg": ["not improve"]}),
+    ("Allies never provide reliable guarantees.", "allies", None,
+     {"pol_neg": 1.0, "pol_neg_all": 1.0, "pred_none": 1.0, "topic_subject_pred_none": 1.0, "pol_balance": -0.5},
+     {"pol_neg": ["not reliable"]}),
+    ("No member benefits from the pact.", "pact", None,
+     {"pol_neg": 1.0, "pol_neg_all": 1.0, "pred_neg": 1.0, "pol_balance": -0.5}, {"pol_neg": ["not benefits"]}),
+    ("Alliances reduce the risk of a costly war.", "alliances", None,
+     {"pol_pos": 1.0, "pol_pos_all": 1.0, "pol_neg": 1.0, "pol_neg_all": 1.0, "pred_pos": 1.0,
+      "topic_subject_pred_pos": 1.0, "pol_balance": 0.0},
+     {"pol_pos": ["reduce risk"], "pol_neg": ["costly"]}),
+    # A negator just before a sentence start does not reach into the next sentence.
+    ("They did not. Strong allies help.", "allies", None,
+     {"pol_pos": 2.0, "pol_pos_all": 2.0, "pred_none": 1.0, "topic_subject_pred_none": 1.0, "pol_balance": 2 / 3},
+     {"pol_pos": ["Strong", "help"]}),
+    # The segment after a speaker label: its parse tree starts outside the span.
+    ("MR. KEANE: The treaty is not unfair, and it does not weaken sovereignty.", "treaty", "The treaty",
+     {"pol_pos": 2.0, "pol_pos_all": 2.0, "pred_pos": 1.0, "topic_subject_pred_pos": 1.0, "pol_balance": 2 / 3},
+     {"pol_pos": ["not unfair", "not weaken"]}),
+    ("Critics warn that the pact is not effective, but supporters argue it hardly hurts anyone.", "pact", None,
+     {"pol_neg": 1.0, "pol_neg_early": 1.0, "pred_none": 1.0, "pol_balance": -0.5}, {"pol_neg": ["not effective"]}),
+    (_LONG, "alliances", None,
+     {"pol_neg": 1.0, "pol_neg_all": 1.0, "pol_pos": 12.0, "pol_pos_all": 12.0, "pred_none": 1.0,
+      "topic_subject_pred_none": 1.0, "pol_balance": 11 / 14},
+     {"pol_neg": ["not effective"], "pol_pos": ["not costly", "not risk", "reduce improve"]}),
+])
+def test_negation_and_reducers_as_before(nlp, text: str, topic: str, start: str | None, values: dict[str, float],
+                                         evidence: dict[str, list[str]]) -> None:
+    # Expected values are those of the former quadratic negation check, which asked every
+    # word's head for its children; negation is now looked up once per sentence.
+    doc = nlp(text)
+    span = doc[:] if start is None else doc.char_span(text.index(start), len(text), alignment_mode="expand")
+    feats = sentence_features(span, topic)
+    polar = {k: v for k, v in feats.values.items() if k.startswith(("pol_", "pred_", "topic_subject_", "prescribe_"))}
+    assert polar == pytest.approx(values)
+    assert {k: v for k, v in feats.evidence.items() if k in ("pol_pos", "pol_neg")} == evidence
