@@ -309,7 +309,7 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
 
     from . import segment as segment_stage
     from .nlp import load_model as load_spacy
-    from .training import (align_gold, corpus_examples, external_examples, fit, labelled_work, load_gold,
+    from .training import (align_gold, corpus_examples, data_hash, external_examples, fit, labelled_work, load_gold,
                            load_gold_set, model_card)
 
     work = labelled_work(corpus)
@@ -322,7 +322,11 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
     extra = external_examples(external_root, list(external), nlp) if external else []
     stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
                        stack_polarity=stack_polarity)
-    stance_model.name_ = "argmine-stance-0.1"
+    hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
+              *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
+              *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
+    # Every claim records its model's name: models trained on other data must not share one.
+    stance_model.name_ = f"argmine-stance-{__version__}+{data_hash(hashed)[:8]}"
     meta = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": list(external),
             "external_weight": external_weight, "stack_polarity": stack_polarity,
             "examples": len(examples) + len(extra)}
@@ -330,9 +334,6 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
     counts.update({name: sum(e.group == name for e in extra) for name in external})
-    hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
-              *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
-              *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
     card = model_card(stance_model, gold=gold, extra_gold=list(extra_gold), external=list(external), counts=counts,
                       external_weight=external_weight, nlp=nlp, hashed=hashed, metrics=metrics)
     (model_dir / "README.md").write_text(card, "utf-8")

@@ -1,6 +1,7 @@
 """End-to-end: the whole pipeline on a tiny corpus, its outputs checked against the schemas."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,42 @@ def test_a_damaged_stance_model_is_named_without_a_traceback(tiny_run: Path, tmp
     (model / "weights.npz").write_bytes((shipped / "weights.npz").read_bytes()[:200])  # cut short
     result = CliRunner().invoke(main, ["claims", str(tiny_run), "--stance-model", str(model), "--topic", "other"])
     assert result.exit_code == 1 and f"{model}: damaged stance model" in result.output, result.output
+
+
+TRAIN_TEXTS = {
+    "a.txt": "Tolls cut congestion and improve air. Critics warn that tolls hurt poor commuters. Tolls began in 2003.\n",
+    "b.txt": "Tolls fund better buses and help cities. Opponents fear tolls damage local shops. The toll has two zones.\n",
+    "c.txt": "Tolls reduce traffic and save time. Tolls are unfair and harm drivers. The scheme was reviewed in 2010.\n",
+}
+
+
+def _label(text: str) -> tuple[str, str | None]:
+    if any(w in text for w in ("warn", "fear", "unfair")):
+        return "con", None
+    return ("neutral", None) if any(w in text for w in ("2003", "zones", "2010")) else ("pro", None)
+
+
+def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path, monkeypatch) -> None:
+    from conftest import write_gold
+
+    monkeypatch.chdir(tmp_path)  # train keeps its parses under ./build
+    (tmp_path / "texts").mkdir()
+    for name, text in TRAIN_TEXTS.items():
+        (tmp_path / "texts" / name).write_text(text, "utf-8")
+    gold = write_gold(tmp_path / "texts", tmp_path / "claims.jsonl", _label)
+
+    def train(out: str) -> dict:
+        result = CliRunner().invoke(main, ["train", "--gold", str(gold), "--corpus", "texts", "--out", out,
+                                           "--topic", "road tolls"])
+        assert result.exit_code == 0, result.output
+        assert {p.name for p in Path(out).iterdir()} == {"config.json", "weights.npz", "README.md"}
+        return json.loads(Path(out, "config.json").read_text("utf-8"))
+
+    first, second = train("m1"), train("m2")
+    assert re.fullmatch(r"argmine-stance-\d+\.\d+\.\d+\+[0-9a-f]{8}", first["name"]) and first == second
+    assert Path("m1/weights.npz").read_bytes() == Path("m2/weights.npz").read_bytes()
+    assert first["name"] in Path("m1/README.md").read_text("utf-8")
+    records = [json.loads(line) for line in gold.read_text("utf-8").splitlines()]
+    records[0]["stance"] = "neutral"  # other data, another name
+    gold.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    assert train("m3")["name"] != first["name"]
