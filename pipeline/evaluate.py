@@ -22,8 +22,8 @@ from .io import read_jsonl, write_json
 from .nlp import load_model as load_spacy
 from .stance import LABELS, LexiconModel
 from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
-from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples, fit,
-                       labelled_work, load_gold, load_gold_set)
+from .training import (HELD_OUT_SETS, Example, GoldSentence, GoldSet, align_gold, corpus_examples, external_examples,
+                       fit, labelled_work, load_gold, load_gold_set)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
 
@@ -91,6 +91,27 @@ def pooled(*results: dict[str, Any]) -> dict[str, Any]:
     gold = [LABELS[i] for i in range(len(LABELS)) for j in range(len(LABELS)) for _ in range(matrix[i, j])]
     pred = [LABELS[j] for i in range(len(LABELS)) for j in range(len(LABELS)) for _ in range(matrix[i, j])]
     return classification_metrics(gold, pred)
+
+
+def sets_left_out(examples: list[Example], gold_sets: list[GoldSet], extra: list[Example],
+                  settings: dict[str, Any]) -> dict[str, Any]:
+    """Each extra gold set scored by a model trained on the corpus and the other sets, never on
+    it: texts of a source that no part of the model has seen. ``model`` pools the sets."""
+    result: dict[str, Any] = {"sets": {}}
+    gold, proba = [], []
+    for gold_set in gold_sets:
+        tested = gold_set.examples()
+        others = [e for other in gold_sets if other is not gold_set for e in other.examples()]
+        model = fit(examples + others + extra, calibrate_on=examples + others, **settings)
+        set_proba = model.predict_proba([e.features for e in tested])
+        set_gold = [e.label for e in tested]
+        result["sets"][str(gold_set.folder)] = classification_metrics(
+            set_gold, list(np.array(LABELS)[set_proba.argmax(axis=1)]), set_proba)
+        gold += set_gold
+        proba.append(set_proba)
+    stacked = np.vstack(proba)
+    result["model"] = classification_metrics(gold, list(np.array(LABELS)[stacked.argmax(axis=1)]), stacked)
+    return result
 
 
 def held_out_topics(examples: list[Example], extra: list[Example], test: list[Example], *,
@@ -215,7 +236,8 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     as ``fit`` does) and scored twice: leave-one-document-out on the corpus, and on the test
     topics of ``HELD_OUT_SETS`` (and of the ``external`` sets) when ``external_root`` holds them.
     The documents of the ``extra_gold`` sets are in every fold's training; they are also scored
-    leave-one-document-out themselves, trained on the corpus and their other documents.
+    leave-one-document-out themselves, trained on the corpus and their other documents, and
+    each set as a whole by a model trained without it (``sets_left_out``).
     """
     root, work = work, labelled_work(corpus, work)
     segment_stage.run(corpus, work, model=model, warn=warn)
@@ -239,10 +261,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         # Each of these documents was tested by a model trained on all the others: together, one
         # leave-one-document-out over every labelled document.
         metrics["stance_all_documents"] = pooled(metrics["stance"]["model"], metrics["stance_extra_gold"]["model"])
-        corpus_only = fit(examples + extra, calibrate_on=examples, **settings)
-        proba = corpus_only.predict_proba([e.features for e in also])
-        metrics["stance_extra_gold_corpus_model"] = classification_metrics(
-            [e.label for e in also], list(np.array(LABELS)[proba.argmax(axis=1)]), proba)
+        metrics["stance_extra_gold_unseen"] = sets_left_out(examples, gold_sets, extra, settings)
     if extra:
         metrics["stance"]["external"] = {"sets": external, "n_external": len(extra), **settings}
         metrics["stance_without_external"] = {"model": stance_lodo(examples, [], also=also)["model"]}
@@ -284,7 +303,8 @@ def format_table(metrics: dict[str, Any]) -> str:
     if "stance_without_extra_gold" in metrics:
         rows += [("model, without extra gold sets", metrics["stance_without_extra_gold"]["model"]),
                  ("extra gold sets, each document", metrics["stance_extra_gold"]["model"]),
-                 ("  the same, corpus-trained model", metrics["stance_extra_gold_corpus_model"]),
+                 ("  each set, trained without it", metrics["stance_extra_gold_unseen"]["model"]),
+                 *((f"    {Path(name).name}", m) for name, m in metrics["stance_extra_gold_unseen"]["sets"].items()),
                  ("all documents, each left out", metrics["stance_all_documents"])]
     width = max(31, *(len(name) + 1 for name, _ in rows))
     lines = [f"gold: {metrics['gold']}  (covers {metrics['coverage']:.1%} of sentence and list-item segments)", "",

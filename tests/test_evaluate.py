@@ -5,6 +5,9 @@ from pathlib import Path
 
 from conftest import write_gold
 from pipeline import evaluate
+from pipeline import segment as segment_stage
+from pipeline.nlp import load_model
+from pipeline.training import align_gold, corpus_examples, load_gold, load_gold_set
 
 # Three documents per set, each with a pro, a con and a neutral sentence, so that every fold's
 # training holds every class.
@@ -49,9 +52,36 @@ def test_extra_gold_sets_are_trained_on_and_scored_as_unseen_texts(tmp_path: Pat
     assert metrics["stance_without_extra_gold"]["model"]["per_class"]["pro"]["support"] == 3
     # Every document left out once: the corpus folds and the extra folds, pooled.
     assert sum(map(sum, metrics["stance_all_documents"]["confusion"]["matrix"])) == 15
-    assert metrics["stance_extra_gold_corpus_model"]["per_class"]["con"]["support"] == 2
+    # Scored by a model trained without the set: with one set, the corpus-trained model.
+    unseen = metrics["stance_extra_gold_unseen"]
+    assert list(unseen["sets"]) == [str(extra)] and unseen["model"]["per_class"]["con"]["support"] == 2
     assert metrics["extra_gold"]["attribution"]["n"] == 6
     assert "themes" not in metrics["extra_gold"]  # no theme labels on that topic
     table = evaluate.format_table(metrics)
     assert "extra gold sets, each document" in table and "attribution, extra gold sets" in table
     assert json.loads((tmp_path / "metrics.json").read_text())["stance_extra_gold"]["n"] == 6
+
+
+def test_each_extra_gold_set_is_scored_by_a_model_trained_without_it(tmp_path: Path, monkeypatch) -> None:
+    corpus, first, second = tmp_path / "corpus", tmp_path / "first", tmp_path / "second"
+    _write(corpus, CORPUS, tmp_path / "corpus-claims.jsonl")
+    for folder, names in ((first, ("solar-a.md",)), (second, ("solar-b.md",))):
+        _write(folder / "texts", {n: EXTRA[n] for n in names}, folder / "claims.jsonl")
+        (folder / "topics.json").write_text(json.dumps({Path(n).stem: "solar subsidies" for n in names}))
+    trained_on = []
+    real_fit = evaluate.fit
+
+    def spy(examples, **kwargs):
+        trained_on.append({e.group for e in examples})
+        return real_fit(examples, **kwargs)
+
+    nlp = load_model()
+    work = tmp_path / "work" / "corpus"
+    segment_stage.run(corpus, work)
+    examples = corpus_examples(align_gold(load_gold(tmp_path / "corpus-claims.jsonl"), work, nlp), "road tolls")
+    gold_sets = [load_gold_set(folder, nlp, root=tmp_path / "work") for folder in (first, second)]
+    monkeypatch.setattr(evaluate, "fit", spy)
+    unseen = evaluate.sets_left_out(examples, gold_sets, [], {"external_weight": 0.0, "stack_polarity": False})
+    assert list(unseen["sets"]) == [str(first), str(second)]
+    assert trained_on == [{"tolls-a", "tolls-b", "tolls-c", "solar-b"}, {"tolls-a", "tolls-b", "tolls-c", "solar-a"}]
+    assert sum(map(sum, unseen["model"]["confusion"]["matrix"])) == 6
