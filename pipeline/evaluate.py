@@ -280,12 +280,14 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     if any(g.get("theme") for g in gold):
         metrics["themes"] = theme_metrics(aligned, default_taxonomy_path())
     # The extra gold sets are texts no rule or seed was written against: their figures are unseen ones.
+    # Each set on its own: they were made at different times, and the later is unseen by more.
     if gold_sets:
-        sentences = [g for gold_set in gold_sets for g in gold_set.aligned]
-        metrics["extra_gold"] = {"attribution": attribution_metrics(sentences)}
-        themed = [g for gold_set in gold_sets for g in gold_set.aligned if gold_set.topics[g.segment["doc_id"]] == topic]
-        if any(g.record.get("theme") for g in themed):
-            metrics["extra_gold"]["themes"] = theme_metrics(themed, default_taxonomy_path())
+        metrics["extra_gold"] = {}
+        for gold_set in gold_sets:
+            scores = metrics["extra_gold"][str(gold_set.folder)] = {"attribution": attribution_metrics(gold_set.aligned)}
+            themed = [g for g in gold_set.aligned if gold_set.topics[g.segment["doc_id"]] == topic]
+            if any(g.record.get("theme") for g in themed):
+                scores["themes"] = theme_metrics(themed, default_taxonomy_path())
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics
@@ -333,14 +335,16 @@ def format_table(metrics: dict[str, Any]) -> str:
         e = metrics["entities"]
         lines.append(f"entities  P {e['precision']:.3f}  R {e['recall']:.3f}  F1 {e['f1']:.3f}  "
                      f"canonical-id accuracy {e['canonical_accuracy']:.3f} (gold {e['gold']}, predicted {e['predicted']})")
-    for name, scope in (("themes", metrics), ("themes, extra gold sets on the topic", metrics.get("extra_gold", {}))):
+    scopes = [("themes", metrics)] + [(f"themes, {Path(name).name} on the topic", scores)
+                                      for name, scores in metrics.get("extra_gold", {}).items()]
+    for name, scope in scopes:
         if "themes" in scope:
             t = scope["themes"]
             b = t["bcubed"]
             lines.append(f"{name:<9} B-cubed P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}  "
                          f"label accuracy {t['label_accuracy']:.3f}  other {t['other_share']:.1%} (n={t['n']})")
-    if "extra_gold" in metrics:
-        a = metrics["extra_gold"]["attribution"]
-        lines.append(f"attribution, extra gold sets: accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or prediction "
-                     f"names a holder {a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})")
+    for name, scores in metrics.get("extra_gold", {}).items():
+        a = scores["attribution"]
+        lines.append(f"attribution, {Path(name).name}: accuracy {a['accuracy']:.3f} (n={a['n']}); where gold or "
+                     f"prediction names a holder {a['accuracy_where_any_holder']:.3f} (n={a['n_any_holder']})")
     return "\n".join(lines)

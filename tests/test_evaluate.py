@@ -55,10 +55,10 @@ def test_extra_gold_sets_are_trained_on_and_scored_as_unseen_texts(tmp_path: Pat
     # Scored by a model trained without the set: with one set, the corpus-trained model.
     unseen = metrics["stance_extra_gold_unseen"]
     assert list(unseen["sets"]) == [str(extra)] and unseen["model"]["per_class"]["con"]["support"] == 2
-    assert metrics["extra_gold"]["attribution"]["n"] == 6
-    assert "themes" not in metrics["extra_gold"]  # no theme labels on that topic
+    assert metrics["extra_gold"][str(extra)]["attribution"]["n"] == 6
+    assert "themes" not in metrics["extra_gold"][str(extra)]  # no theme labels on that topic
     table = evaluate.format_table(metrics)
-    assert "extra gold sets, each document" in table and "attribution, extra gold sets" in table
+    assert "extra gold sets, each document" in table and "attribution, extra: accuracy" in table
     assert json.loads((tmp_path / "metrics.json").read_text())["stance_extra_gold"]["n"] == 6
 
 
