@@ -397,7 +397,7 @@ def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], extern
     if extra_gold:
         lines.append(f"- Labelled texts on topics of their own, {', '.join(f'`{folder}`' for folder in extra_gold)} "
                      f"({counts.get('extra_gold', 0)} sentences of {counts.get('extra_gold_documents', 0)} documents, "
-                     "weighted like the corpus; its README says how they were made).")
+                     "weighted like the corpus; each folder's README says how they were made).")
     for name in external:
         lines.append(f"- {EXTERNAL_LICENCES[name]}: {counts.get(name, 0)} pro/con arguments of its train-split topics.")
     if not external:
@@ -438,6 +438,12 @@ def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], extern
             lines.append(f"- (c) the extra labelled texts, each left out in turn (trained on the corpus and the others): "
                          f"macro-F1 {extra['macro_f1']:.3f}; " + ", ".join(
                              f"{c} F1 {extra['per_class'][c]['f1']:.3f}" for c in ("pro", "con", "neutral")))
+        if "stance_extra_gold_unseen" in metrics:
+            lines.append("- each extra set scored by a model trained without it: " + ", ".join(
+                f"`{name}` {m['macro_f1']:.3f}" for name, m in metrics["stance_extra_gold_unseen"]["sets"].items()))
+        if "stance_all_documents" in metrics:
+            lines.append(f"- every labelled document left out in turn, pooled: macro-F1 "
+                         f"{metrics['stance_all_documents']['macro_f1']:.3f}")
         if "held_out_topics" in metrics:
             held = metrics["held_out_topics"]
             lines += ["", "Held-out topics of the public sets (every item a pro or con argument; the model trained on",
