@@ -28,26 +28,6 @@ DEFAULT_MODEL_DIR = Path("models/claims")
 # The model shipped with the project, beside this package: found when argmine runs from another folder.
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[1] / DEFAULT_MODEL_DIR
 LEXICON = "lexicon"
-
-
-def stance_model_dir(path: Path | None, warn: Callable[[str], None] = print) -> Path | None:
-    """The stance model folder to use; None means the cue-lexicon baseline.
-
-    ``path`` None: ``./models/claims``, else the model shipped beside this package, else the
-    baseline with a warning. ``lexicon`` chooses the baseline. A named folder must hold a model.
-    """
-    if path is None:
-        found = next((d for d in (DEFAULT_MODEL_DIR, SHIPPED_MODEL_DIR) if (d / CONFIG).exists()), None)
-        if found is None:
-            warn(f"no stance model in {DEFAULT_MODEL_DIR} or {SHIPPED_MODEL_DIR}: using the cue-lexicon baseline "
-                 "(name one with --stance-model DIR, or train one with `argmine train`)")
-        return found
-    if str(path) == LEXICON:
-        return None
-    if not (path / CONFIG).exists():
-        raise ArgmineError(f"{path}: no stance model here (expected {CONFIG}); name a folder written by "
-                           f"`argmine train`, or --stance-model {LEXICON} for the cue-lexicon baseline")
-    return path
 _PRONOUNS = {"they", "he", "she", "these", "those"}
 
 for _name in ("stance", "stance_scores", "cues", "attributed_to"):
@@ -165,6 +145,26 @@ def segment_spans(doc: Doc, segments: list[dict[str, Any]]) -> list[Span]:
         span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
         spans.append(span if span is not None else doc[0:0])
     return spans
+
+
+def stance_model_dir(path: Path | None, warn: Callable[[str], None] = print) -> Path | None:
+    """The stance model folder to use; None means the cue-lexicon baseline.
+
+    ``path`` None: ``./models/claims``, else the model shipped beside this package, else the
+    baseline with a warning. ``lexicon`` chooses the baseline. A named folder must hold a model.
+    """
+    if path is None:
+        found = next((d for d in (DEFAULT_MODEL_DIR, SHIPPED_MODEL_DIR) if (d / CONFIG).exists()), None)
+        if found is None:
+            warn(f"no stance model in {DEFAULT_MODEL_DIR} or {SHIPPED_MODEL_DIR}: using the cue-lexicon baseline "
+                 "(name one with --stance-model DIR, or train one with `argmine train`)")
+        return found
+    if str(path) == LEXICON:
+        return None
+    if not (path / CONFIG).exists():
+        raise ArgmineError(f"{path}: no stance model here (expected {CONFIG}); name a folder written by "
+                           f"`argmine train`, or --stance-model {LEXICON} for the cue-lexicon baseline")
+    return path
 
 
 def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = None,
