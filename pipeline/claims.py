@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
 from .incremental import RecordCache, StageStamp, file_digest_or_none, per_document
-from .io import ArgmineError, Progress, no_progress, write_jsonl
+from .io import LABELS, MODEL_CONFIG, ArgmineError, Progress, no_progress, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
-from .stance import CONFIG, LABELS, Classifier, load_model
+
+if TYPE_CHECKING:
+    from .stance import Classifier
 
 CLAIM_KINDS = ("sentence", "list_item")
 DEFAULT_MODEL_DIR = Path("models/claims")
@@ -115,7 +117,7 @@ class ClaimAnnotator:
     def classifier(self) -> Classifier:
         # Not ``model``: spaCy takes a component's ``model`` for a thinc model and reads it on load.
         if self._model is None:
-            self._model = load_model(Path(self.model_dir) if self.model_dir else None)
+            self._model = _load_classifier(Path(self.model_dir) if self.model_dir else None)
         return self._model
 
     def __call__(self, doc: Doc) -> Doc:
@@ -134,8 +136,16 @@ class ClaimAnnotator:
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
         if (Path(path) / "config.json").exists():
             self.model_dir = str(path)
-            self._model = load_model(Path(path))
+            self._model = _load_classifier(Path(path))
         return self
+
+
+def _load_classifier(folder: Path | None) -> Classifier:
+    # Imported here: spaCy imports this module (a registered component) whenever it loads any
+    # pipeline, and scikit-learn would cost every stage's processes a second and 100 MB.
+    from .stance import load_model
+
+    return load_model(folder)
 
 
 def segment_spans(doc: Doc, segments: list[dict[str, Any]]) -> list[Span]:
@@ -154,15 +164,15 @@ def stance_model_dir(path: Path | None, warn: Callable[[str], None] = print) -> 
     baseline with a warning. ``lexicon`` chooses the baseline. A named folder must hold a model.
     """
     if path is None:
-        found = next((d for d in (DEFAULT_MODEL_DIR, SHIPPED_MODEL_DIR) if (d / CONFIG).exists()), None)
+        found = next((d for d in (DEFAULT_MODEL_DIR, SHIPPED_MODEL_DIR) if (d / MODEL_CONFIG).exists()), None)
         if found is None:
             warn(f"no stance model in {DEFAULT_MODEL_DIR} or {SHIPPED_MODEL_DIR}: using the cue-lexicon baseline "
                  "(name one with --stance-model DIR, or train one with `argmine train`)")
         return found
     if str(path) == LEXICON:
         return None
-    if not (path / CONFIG).exists():
-        raise ArgmineError(f"{path}: no stance model here (expected {CONFIG}); name a folder written by "
+    if not (path / MODEL_CONFIG).exists():
+        raise ArgmineError(f"{path}: no stance model here (expected {MODEL_CONFIG}); name a folder written by "
                            f"`argmine train`, or --stance-model {LEXICON} for the cue-lexicon baseline")
     return path
 
@@ -184,7 +194,7 @@ def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = No
                        outputs=[claims_path], settings=settings)
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
-    stance_model = load_model(model_dir)
+    stance_model = _load_classifier(model_dir)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
 
     def classify(document: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

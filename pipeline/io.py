@@ -30,6 +30,8 @@ T = TypeVar("T")
 # none: here, so that the report reads them without importing the models.
 LABELS = ("pro", "con", "neutral")
 OTHER = "other"
+# The file that makes a folder a stance model (its weights beside it).
+MODEL_CONFIG = "config.json"
 
 # Which stage writes which file: used to tell the user what to run when an input is missing.
 PRODUCED_BY = {

@@ -24,9 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .features import Features
-from .io import LABELS, ArgmineError, write_json
+from .io import LABELS, MODEL_CONFIG, ArgmineError, write_json
 
-CONFIG = "config.json"
 WEIGHTS = "weights.npz"
 POLARITY_FEATURE = "transferred_polarity"
 
@@ -214,12 +213,12 @@ class StanceModel(ClassifierMixin, BaseEstimator):
                                   "features": list(pipeline.named_steps["vectorize"].feature_names_)}
             arrays.update(polarity_coef=pipeline.named_steps["classify"].coef_,
                           polarity_intercept=pipeline.named_steps["classify"].intercept_)
-        write_json(folder / CONFIG, config)
+        write_json(folder / MODEL_CONFIG, config)
         np.savez(folder / WEIGHTS, **arrays)
 
     @classmethod
     def load(cls, folder: Path) -> "StanceModel":
-        config = json.loads((folder / CONFIG).read_text("utf-8"))
+        config = json.loads((folder / MODEL_CONFIG).read_text("utf-8"))
         with np.load(folder / WEIGHTS, allow_pickle=False) as weights:
             arrays = {name: weights[name] for name in weights.files}
         polarity = None
@@ -268,8 +267,8 @@ def load_model(folder: Path | None) -> Classifier:
     """The trained model in ``folder``, or the lexicon baseline when ``folder`` is None."""
     if folder is None:
         return LexiconModel()
-    if not (folder / CONFIG).exists():
-        raise ArgmineError(f"{folder}: no stance model here (expected {CONFIG}); run `argmine train`")
+    if not (folder / MODEL_CONFIG).exists():
+        raise ArgmineError(f"{folder}: no stance model here (expected {MODEL_CONFIG}); run `argmine train`")
     try:
         return StanceModel.load(folder)
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # npz files are zip archives
