@@ -126,3 +126,13 @@ def test_stance_model_dir_finds_the_shipped_model_from_any_folder(tmp_path: Path
     monkeypatch.setattr(stage, "SHIPPED_MODEL_DIR", tmp_path / "gone")
     assert stage.stance_model_dir(None, warn=warnings.append) is None
     assert warnings and "cue-lexicon baseline" in warnings[0]
+
+
+def test_loading_a_pipeline_does_not_import_the_stance_model_code() -> None:
+    """spaCy imports every registered component when it loads a pipeline: the claims component
+    must not bring scikit-learn into stages and parser processes that never classify."""
+    script = "import sys; from pipeline.nlp import load_model; load_model(); print('sklearn' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
