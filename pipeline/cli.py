@@ -308,6 +308,7 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
     import json
 
     from . import segment as segment_stage
+    from .incremental import fingerprint
     from .nlp import load_model as load_spacy
     from .training import (align_gold, corpus_examples, data_hash, external_examples, fit, labelled_work, load_gold,
                            load_gold_set, model_card)
@@ -325,11 +326,11 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
     hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
               *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
               *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
-    # Every claim records its model's name: models trained on other data must not share one.
-    stance_model.name_ = f"argmine-stance-{__version__}+{data_hash(hashed)[:8]}"
-    meta = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": list(external),
-            "external_weight": external_weight, "stack_polarity": stack_polarity,
-            "examples": len(examples) + len(extra)}
+    settings = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": list(external),
+                "external_weight": external_weight, "stack_polarity": stack_polarity}
+    # Every claim records its model's name: models trained on other data or settings must not share one.
+    stance_model.name_ = f"argmine-stance-{__version__}+{fingerprint(data_hash(hashed), settings)[:8]}"
+    meta = {**settings, "examples": len(examples) + len(extra)}
     stance_model.save(model_dir, meta)
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None

@@ -94,9 +94,9 @@ def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path,
         (tmp_path / "texts" / name).write_text(text, "utf-8")
     gold = write_gold(tmp_path / "texts", tmp_path / "claims.jsonl", _label)
 
-    def train(out: str) -> dict:
+    def train(out: str, topic: str = "road tolls") -> dict:
         result = CliRunner().invoke(main, ["train", "--gold", str(gold), "--corpus", "texts", "--out", out,
-                                           "--topic", "road tolls"])
+                                           "--topic", topic])
         assert result.exit_code == 0, result.output
         assert {p.name for p in Path(out).iterdir()} == {"config.json", "weights.npz", "README.md"}
         return json.loads(Path(out, "config.json").read_text("utf-8"))
@@ -105,6 +105,7 @@ def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path,
     assert re.fullmatch(r"argmine-stance-\d+\.\d+\.\d+\+[0-9a-f]{8}", first["name"]) and first == second
     assert Path("m1/weights.npz").read_bytes() == Path("m2/weights.npz").read_bytes()
     assert first["name"] in Path("m1/README.md").read_text("utf-8")
+    assert train("m4", topic="congestion charging")["name"] != first["name"]  # the same data, other settings
     records = [json.loads(line) for line in gold.read_text("utf-8").splitlines()]
     records[0]["stance"] = "neutral"  # other data, another name
     gold.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
