@@ -43,6 +43,11 @@ _TITLED_SPEAKER = re.compile(
 # "General Note: "). "Q:" and "A:" are not turns either: a speaker label has two letters or more.
 _NOT_SPEAKER_WORDS = {"note", "notes", "warning", "warnings", "update", "updates", "updated", "source",
                       "sources", "correction", "corrections", "disclaimer", "summary", "background"}
+# "General", "Justice", "Secretary" also open the names of bodies ("General Assembly:", "Justice
+# Department:"): a titled label with one of these words names an organisation, not a person.
+_BODY_WORDS = {"assembly", "department", "council", "committee", "office", "ministry", "agency", "court",
+               "motors", "electric", "dynamics", "staff", "secretariat", "administration", "command",
+               "headquarters", "corporation", "company", "services", "accounting", "debate", "of"}
 _HEADING_END_OK = re.compile(r"[\w)\]]$")
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|info|news|co\.uk)\b", re.I)
 _CALL_TO_ACTION = re.compile(
@@ -115,7 +120,7 @@ def speaker_turn(line: str) -> re.Match[str] | None:
     if turn is None:
         # A heading-like line ("President Lincoln: A Life") is a title, not a turn.
         turn = _TITLED_SPEAKER.match(line) if not is_heading_line(line) else None
-        if turn is None:
+        if turn is None or any(word.lower() in _BODY_WORDS for word in turn.group(1).split()[1:]):
             return None
     last_word = turn.group(1).split()[-1].replace("’", "'").lower()
     return None if last_word in _NOT_SPEAKER_WORDS else turn

@@ -129,7 +129,9 @@ def test_second_run_into_an_output_folder_inside_the_corpus_reads_only_the_texts
     ("Chairwoman Reyes", "Chairwoman Reyes"), ("Vice President Kamala Harris", "Vice President Kamala Harris"),
     ("MR. KEANE", "MR. KEANE"), ("THE CHAIR", "THE CHAIR"),
     ("WARNING", None), ("NOTE", None), ("UPDATE", None), ("SOURCE", None), ("EDITOR\u2019S NOTE", None),
-    ("Q", None), ("A", None), ("General Note", None), ("Policy", None)])
+    ("Q", None), ("A", None), ("General Note", None), ("Policy", None),
+    ("General Assembly", None), ("Justice Department", None), ("General Motors", None), ("Secretary Of State", None),
+    ("General Ortiz", "General Ortiz"), ("Secretary Alvarez", "Secretary Alvarez")])
 def test_speaker_labels(nlp, label: str, speaker: str | None) -> None:
     doc = nlp(f"{label}: Alliances deter war.")
     segs = [(s.speaker, doc.text[s.start:s.end]) for s in segment_text(doc)]
