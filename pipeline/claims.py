@@ -134,7 +134,7 @@ class ClaimAnnotator:
             self.classifier.save(Path(path))
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
-        if (Path(path) / "config.json").exists():
+        if (Path(path) / MODEL_CONFIG).exists():
             self.model_dir = str(path)
             self._model = _load_classifier(Path(path))
         return self

@@ -18,10 +18,10 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from . import entities as entities_stage
 from . import segment as segment_stage
 from .claims import attributions
-from .io import read_jsonl, write_json
+from .io import LABELS, OTHER, read_jsonl, write_json
 from .nlp import load_model as load_spacy
-from .stance import LABELS, LexiconModel
-from .themes import OTHER, ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
+from .stance import LexiconModel
+from .themes import ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
 from .training import (HELD_OUT_SETS, Example, GoldSentence, GoldSet, align_gold, corpus_examples, external_examples,
                        fit, labelled_work, load_gold, load_gold_set)
 
@@ -202,7 +202,8 @@ def bcubed_f1(gold: list[str], pred: list[str]) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / max(precision + recall, 1e-12)}
 
 
-def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]:
+def theme_metrics(aligned: list[GoldSentence], taxonomy: Path, topic: str,
+                  warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Themes of the gold pro/con claims (gold stance, so that themes are scored on their own)."""
     claims, gold_theme = [], {}
     for g in aligned:
@@ -211,7 +212,7 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path) -> dict[str, Any]
         claims.append(ClaimText.from_span(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
                                           g.span, g.segment["section"] or ""))
         gold_theme[g.record["sent_id"]] = g.record.get("theme") or OTHER
-    themes = load_taxonomy(taxonomy)
+    themes = load_taxonomy(taxonomy, topic=topic, warn=warn)  # as the themes stage would, for this topic
     records = ThemeModel(themes).fit(claims).records()
     label_of = {r["theme_id"]: (r["label"] if r["seeded"] else OTHER) for r in records}
     assigned = {m: r["theme_id"] for r in records for m in r["members"]}
@@ -278,7 +279,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     if entity_gold.exists():
         metrics["entities"] = entity_metrics(entity_gold, work)
     if any(g.get("theme") for g in gold):
-        metrics["themes"] = theme_metrics(aligned, default_taxonomy_path())
+        metrics["themes"] = theme_metrics(aligned, default_taxonomy_path(), topic, warn)
     # The extra gold sets are texts no rule or seed was written against: their figures are unseen ones.
     # Each set on its own: they were made at different times, and the later is unseen by more.
     if gold_sets:
@@ -287,7 +288,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
             scores = metrics["extra_gold"][str(gold_set.folder)] = {"attribution": attribution_metrics(gold_set.aligned)}
             themed = [g for g in gold_set.aligned if gold_set.topics[g.segment["doc_id"]] == topic]
             if any(g.record.get("theme") for g in themed):
-                scores["themes"] = theme_metrics(themed, default_taxonomy_path())
+                scores["themes"] = theme_metrics(themed, default_taxonomy_path(), topic, warn)
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics

@@ -116,6 +116,8 @@ def load_taxonomy(path: Path, *, topic: str | None = None, warn: Callable[[str],
     if OTHER in ids or any(re.fullmatch(r"t\d+", i) for i in ids):
         raise ArgmineError(f"{path}: theme ids 'other' and t01, t02, ... are kept for the stage's own themes")
     topics = data.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ArgmineError(f'{path}: "topics" must be a list of topics, e.g. ["security alliances"]')
     if topic is not None and topics and topic.strip().casefold() not in {str(t).strip().casefold() for t in topics}:
         warn(f"{path} is written for {', '.join(map(repr, topics))}, not {topic!r}: themes are discovered only. "
              "Add the topic to its \"topics\" list, or pass --taxonomy with seeds for this topic")

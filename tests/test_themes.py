@@ -104,6 +104,9 @@ def test_a_taxonomy_for_another_debate_gives_discovered_themes_only(tmp_path: Pa
     untagged = tmp_path / "tax.json"
     untagged.write_text(json.dumps({"themes": [{"label": "housing", "seeds": ["rent"]}]}), "utf-8")
     assert load_taxonomy(untagged, topic="rent control", warn=warnings.append) and len(warnings) == 1
+    untagged.write_text(json.dumps({"topics": "rent control", "themes": []}), "utf-8")
+    with pytest.raises(ArgmineError, match='"topics" must be a list'):
+        load_taxonomy(untagged)
 
 
 @pytest.fixture()
