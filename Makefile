@@ -19,9 +19,11 @@ EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1
 # More labelled policy texts: 25 documents on 15 topics (data/policy_texts*/README.md); EXTRA_GOLD= leaves them out.
 EXTRA_GOLD ?= --extra-gold data/policy_texts --extra-gold data/policy_texts_2
 
-# The texts (an OUT inside CORPUS is not one of them: segment skips it too).
-CORPUS_FILES := $(shell find $(CORPUS) -path '$(OUT)' -prune -o -type f -not -path '*/.*' -not -path '*/annotations/*' \
-                  -print 2>/dev/null | LC_ALL=C sort)
+# The texts (an OUT inside CORPUS is not one of them: segment skips it too). Both paths are
+# spelled as find prints them, without "./" or a trailing "/", for the match.
+tidy = $(patsubst %/,%,$(patsubst ./%,%,$(1)))
+CORPUS_FILES := $(shell find $(call tidy,$(CORPUS)) -path '$(call tidy,$(OUT))' -prune -o -type f -not -path '*/.*' \
+                  -not -path '*/annotations/*' -print 2>/dev/null | LC_ALL=C sort)
 STANCE_MODEL := $(wildcard $(MODEL_DIR)/config.json $(MODEL_DIR)/weights.npz)
 # Every stage depends on all of the code and its resources but the taxonomy (an input of themes
 # alone), as the commands' own up-to-date checks do.
