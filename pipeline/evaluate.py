@@ -22,7 +22,7 @@ from .io import LABELS, OTHER, read_jsonl, write_json
 from .nlp import load_model as load_spacy
 from .stance import LexiconModel
 from .themes import ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
-from .training import (HELD_OUT_SETS, Example, GoldSentence, GoldSet, align_gold, corpus_examples, external_examples,
+from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples,
                        fit, labelled_work, load_gold, load_gold_set)
 
 GOLD_ENTITY_LABELS = ("ALLIANCE", "TREATY", "TREATY_ARTICLE", "GPE", "LOC")
@@ -93,20 +93,20 @@ def pooled(*results: dict[str, Any]) -> dict[str, Any]:
     return classification_metrics(gold, pred)
 
 
-def sets_left_out(examples: list[Example], gold_sets: list[GoldSet], extra: list[Example],
+def sets_left_out(examples: list[Example], sets: dict[str, list[Example]], extra: list[Example],
                   settings: dict[str, Any]) -> dict[str, Any]:
-    """Each extra gold set scored by a model trained on the corpus and the other sets, never on
-    it: texts of a source that no part of the model has seen. ``model`` pools the sets."""
+    """Each extra gold set (``sets``: its examples by folder) scored by a model trained on the
+    corpus and the other sets, never on it: texts of a source that no part of the model has seen.
+    ``model`` pools the sets."""
     result: dict[str, Any] = {"sets": {}}
     gold, proba = [], []
-    for gold_set in gold_sets:
-        tested = gold_set.examples()
-        others = [e for other in gold_sets if other is not gold_set for e in other.examples()]
+    for name, tested in sets.items():
+        others = [e for other, other_examples in sets.items() if other != name for e in other_examples]
         model = fit(examples + others + extra, calibrate_on=examples + others, **settings)
         set_proba = model.predict_proba([e.features for e in tested])
         set_gold = [e.label for e in tested]
-        result["sets"][str(gold_set.folder)] = classification_metrics(
-            set_gold, list(np.array(LABELS)[set_proba.argmax(axis=1)]), set_proba)
+        result["sets"][name] = classification_metrics(set_gold, list(np.array(LABELS)[set_proba.argmax(axis=1)]),
+                                                      set_proba)
         gold += set_gold
         proba.append(set_proba)
     stacked = np.vstack(proba)
@@ -251,7 +251,8 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     metrics: dict[str, Any] = {"gold": str(gold_path), "coverage": len(examples) / max(len(sentences), 1)}
     extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
     gold_sets = [load_gold_set(folder, nlp, model=model, root=root, warn=warn) for folder in extra_gold or []]
-    also = [e for gold_set in gold_sets for e in gold_set.examples()]
+    by_set = {str(gold_set.folder): gold_set.examples() for gold_set in gold_sets}
+    also = [e for set_examples in by_set.values() for e in set_examples]
     settings = {"external_weight": external_weight, "stack_polarity": stack_polarity}
     metrics["stance"] = stance_lodo(examples, extra, also=also, **settings)
     if also:
@@ -262,7 +263,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
         # Each of these documents was tested by a model trained on all the others: together, one
         # leave-one-document-out over every labelled document.
         metrics["stance_all_documents"] = pooled(metrics["stance"]["model"], metrics["stance_extra_gold"]["model"])
-        metrics["stance_extra_gold_unseen"] = sets_left_out(examples, gold_sets, extra, settings)
+        metrics["stance_extra_gold_unseen"] = sets_left_out(examples, by_set, extra, settings)
     if extra:
         metrics["stance"]["external"] = {"sets": external, "n_external": len(extra), **settings}
         metrics["stance_without_external"] = {"model": stance_lodo(examples, [], also=also)["model"]}

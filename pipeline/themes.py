@@ -118,7 +118,7 @@ def load_taxonomy(path: Path, *, topic: str | None = None, warn: Callable[[str],
     topics = data.get("topics") or []
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ArgmineError(f'{path}: "topics" must be a list of topics, e.g. ["security alliances"]')
-    if topic is not None and topics and topic.strip().casefold() not in {str(t).strip().casefold() for t in topics}:
+    if topic is not None and topics and topic.strip().casefold() not in {t.strip().casefold() for t in topics}:
         warn(f"{path} is written for {', '.join(map(repr, topics))}, not {topic!r}: themes are discovered only. "
              "Add the topic to its \"topics\" list, or pass --taxonomy with seeds for this topic")
         return []

@@ -81,7 +81,8 @@ def test_each_extra_gold_set_is_scored_by_a_model_trained_without_it(tmp_path: P
     examples = corpus_examples(align_gold(load_gold(tmp_path / "corpus-claims.jsonl"), work, nlp), "road tolls")
     gold_sets = [load_gold_set(folder, nlp, root=tmp_path / "work") for folder in (first, second)]
     monkeypatch.setattr(evaluate, "fit", spy)
-    unseen = evaluate.sets_left_out(examples, gold_sets, [], {"external_weight": 0.0, "stack_polarity": False})
+    by_set = {str(gold_set.folder): gold_set.examples() for gold_set in gold_sets}
+    unseen = evaluate.sets_left_out(examples, by_set, [], {"external_weight": 0.0, "stack_polarity": False})
     assert list(unseen["sets"]) == [str(first), str(second)]
     assert trained_on == [{"tolls-a", "tolls-b", "tolls-c", "solar-b"}, {"tolls-a", "tolls-b", "tolls-c", "solar-a"}]
     assert sum(map(sum, unseen["model"]["confusion"]["matrix"])) == 6
