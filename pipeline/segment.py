@@ -28,7 +28,8 @@ _EMPTY_TAILS = {"see also", "references", "external links", "further reading", "
 MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 BULLET = re.compile(r"(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\(?\d{1,3}[.)])[ \t]+(?=\S)")
 _CAPS_SPEAKER = re.compile(
-    r"((?:(?:MR|MRS|MS|DR|PROF|SEN|REP|GEN|ADM|AMB|GOV)\.?\s)?[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-.]+){0,3}):[ \t]+(?=\S)"
+    r"((?:(?:MR|MRS|MS|DR|PROF|SEN|REP|GEN|ADM|AMB|GOV)\.?\s)?[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-.]+){0,3}"
+    r"(?:\s\([^()\n]{1,40}\))?):[ \t]+(?=\S)"  # a qualifier may follow: "COLONEL BRADY (RET.):", "SEN. COLE (D-OR):"
 )
 # Mixed case is ordinary prose ("Policy: ..."), so a mixed-case label is a turn only when it is
 # a title and one to three capitalised name words ("Dr. Okafor: ", "Vice President Harris: ").
@@ -38,6 +39,12 @@ _TITLED_SPEAKER = re.compile(
     r"|Minister|Ambassador|General|Admiral|Judge|Justice|Governor|Mayor|Commissioner|Lord|Lady|Sir|Dame"
     r"|Baroness|Baron)"
     r"(?:\s[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*\.?){1,3}):[ \t]+(?=\S)"
+)
+# A role with the speaker's titled name in brackets, as debates and hearings write turns
+# ("Proposition (Ms Adeyemi): ", "Witness (Dr. Park): ").
+_ROLE_SPEAKER = re.compile(
+    r"([A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s\((?:Mrs?|Ms|Dr|Prof|Sen|Rep|Sir|Dame|Lord|Lady)\.?"
+    r"(?:\s[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*){1,3}\)):[ \t]+(?=\S)"
 )
 # A label ending in one of these names a part of the text, not a person ("EDITOR'S NOTE: ",
 # "General Note: "). "Q:" and "A:" are not turns either: a speaker label has two letters or more.
@@ -119,7 +126,7 @@ def speaker_turn(line: str) -> re.Match[str] | None:
     turn = _CAPS_SPEAKER.match(line)
     if turn is None:
         # A heading-like line ("President Lincoln: A Life") is a title, not a turn.
-        turn = _TITLED_SPEAKER.match(line) if not is_heading_line(line) else None
+        turn = (_TITLED_SPEAKER.match(line) or _ROLE_SPEAKER.match(line)) if not is_heading_line(line) else None
         if turn is None or any(word.lower() in _BODY_WORDS for word in turn.group(1).split()[1:]):
             return None
     last_word = turn.group(1).split()[-1].replace("’", "'").lower()
