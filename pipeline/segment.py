@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from .incremental import RecordCache, StageStamp, digest
@@ -324,6 +325,16 @@ def _shown(path: Path) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in path_text(path))
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+MIN_ENGLISH_SHARE = 0.15  # English prose runs at 0.4-0.5; German or French text at 0.05 or less
+
+
+def english_share(text: str, sample: int = 2000) -> float | None:
+    """The share of the first ``sample`` words that are common English words; None under 40 words."""
+    words = _WORDS.findall(text[: sample * 12])[:sample]
+    return sum(w.lower() in STOP_WORDS for w in words) / len(words) if len(words) >= 40 else None
+
+
 def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print,
         progress: Progress = no_progress) -> dict[str, Any]:
@@ -358,10 +369,16 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
             skip(path, " ".join(str(err).split()))
             continue
         text = clean_text(raw.text)
-        if text.strip():
-            kept.append((raw, text))
-        else:
+        if not text.strip():
             skip(raw.path, "no text after cleaning")
+            continue
+        kept.append((raw, text))
+        share = english_share(text)
+        if share is not None and share < MIN_ENGLISH_SHARE:
+            # Kept, but said: the parser, lexicon and stance model are English.
+            warnings.append(f"{_shown(raw.path)}: does not look like English ({share:.0%} common English words); "
+                            "argmine's models are English, so its results on this text will be poor")
+            warn(warnings[-1])
     if not kept:
         raise ArgmineError(f"{corpus}: no readable documents (.txt, .md, .html, .pdf) found")
     doc_ids = _unique_ids([raw.path for raw, _ in kept])

@@ -4,7 +4,7 @@ from pathlib import Path
 from pipeline import segment as segment_stage
 from pipeline.io import ArgmineError
 from pipeline.readers import InputError, decode, html_to_text, read_document
-from pipeline.segment import _unique_ids, clean_text, discover, segment_text
+from pipeline.segment import _unique_ids, clean_text, discover, english_share, segment_text
 
 import pytest
 
@@ -163,3 +163,19 @@ def test_the_texts_folder_itself_as_output_is_a_clear_error(tmp_path: Path) -> N
     (tmp_path / "a.txt").write_text("Alliances deter aggression.\n", "utf-8")
     with pytest.raises(ArgmineError, match="outputs would go among the texts"):
         segment_stage.run(tmp_path, tmp_path / ".")
+
+
+def test_text_that_is_not_english_is_kept_with_a_warning_naming_it(tmp_path: Path) -> None:
+    german = ("Die Bundesregierung hat am Mittwoch beschlossen, die Verteidigungsausgaben deutlich zu erhöhen. "
+              "Kritiker warnen, dass die Verpflichtungen das Land in fremde Konflikte ziehen könnten, während "
+              "Befürworter argumentieren, dass nur eine glaubwürdige Abschreckung den Frieden in Europa sichert. ") * 2
+    (tmp_path / "de.txt").write_text(german, encoding="utf-8")
+    (tmp_path / "en.txt").write_text("Critics warn that the commitments could drag the country into wars that are "
+                                     "not its own, while supporters argue that only a credible deterrent keeps the "
+                                     "peace in Europe and that the costs are worth paying for all of us. " * 2,
+                                     encoding="utf-8")
+    warnings: list[str] = []
+    counts = segment_stage.run(tmp_path, tmp_path / "out", warn=warnings.append)
+    assert counts["documents"] == 2
+    assert len(warnings) == 1 and "de.txt" in warnings[0] and "English" in warnings[0]
+    assert english_share("Too short to judge.") is None
