@@ -16,8 +16,8 @@ TAXONOMY ?= pipeline/resources/taxonomy.json
 GOLD     ?= corpus/annotations/claims.jsonl
 # Public argument data in the stance model (see its model card); EXTERNAL= trains without it.
 EXTERNAL ?= --external claim_stance --external perspectrum --external-weight 0.1 --polarity
-# More labelled policy texts: 25 documents on 15 topics (data/policy_texts*/README.md); EXTRA_GOLD= leaves them out.
-EXTRA_GOLD ?= --extra-gold data/policy_texts --extra-gold data/policy_texts_2
+# More labelled policy texts: 37 documents on 22 topics (data/policy_texts*/README.md); EXTRA_GOLD= leaves them out.
+EXTRA_GOLD ?= --extra-gold data/policy_texts --extra-gold data/policy_texts_2 --extra-gold data/policy_texts_3
 
 # The texts (an OUT inside CORPUS is not one of them: segment skips it too). Both paths are
 # spelled as find prints them, without "./" or a trailing "/", for the match.
