@@ -130,7 +130,8 @@ def speaker_turn(line: str) -> re.Match[str] | None:
         turn = (_TITLED_SPEAKER.match(line) or _ROLE_SPEAKER.match(line)) if not is_heading_line(line) else None
         if turn is None or any(word.lower() in _BODY_WORDS for word in turn.group(1).split()[1:]):
             return None
-    last_word = turn.group(1).split()[-1].replace("’", "'").lower()
+    # "EDITOR'S NOTE (UPDATED):" is a note too: the last word before any bracketed qualifier counts.
+    last_word = re.sub(r"\s*\(.*\)$", "", turn.group(1)).split()[-1].replace("’", "'").lower()
     return None if last_word in _NOT_SPEAKER_WORDS else turn
 
 

@@ -134,7 +134,7 @@ def test_second_run_into_an_output_folder_inside_the_corpus_reads_only_the_texts
     ("General Ortiz", "General Ortiz"), ("Secretary Alvarez", "Secretary Alvarez"),
     ("COLONEL BRADY (RET.)", "COLONEL BRADY (RET.)"), ("SEN. COLE (D-OR)", "SEN. COLE (D-OR)"),
     ("Proposition (Ms Adeyemi)", "Proposition (Ms Adeyemi)"), ("Witness (Dr. Park)", "Witness (Dr. Park)"),
-    ("Results (Table 2)", None), ("Policy (2024)", None)])
+    ("Results (Table 2)", None), ("Policy (2024)", None), ("SUMMARY (2024)", None), ("EDITOR'S NOTE (UPDATED)", None)])
 def test_speaker_labels(nlp, label: str, speaker: str | None) -> None:
     doc = nlp(f"{label}: Alliances deter war.")
     segs = [(s.speaker, doc.text[s.start:s.end]) for s in segment_text(doc)]
