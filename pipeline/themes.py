@@ -376,8 +376,10 @@ class ThemeModel:
 
 
 def claim_lemmas(span: Span | None) -> str:
-    """Content-word lemmas of a claim, the words themes are built from."""
-    return " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop) if span else ""
+    """Content-word lemmas of a claim, the words themes are built from. Reporting verbs ("argue",
+    "warn") say who holds a view, not what it is about, so they are left out."""
+    return " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop
+                    and not (t.pos_ == "VERB" and t.lemma_.lower() in _REPORTING)) if span else ""
 
 
 def claim_texts(out: Path, *, model: str | None = None,

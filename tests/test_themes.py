@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.io import ArgmineError
 from pipeline.nlp import load_model
-from pipeline.themes import ClaimText, Theme, ThemeModel, default_taxonomy_path, load_taxonomy
+from pipeline.themes import ClaimText, Theme, ThemeModel, claim_lemmas, default_taxonomy_path, load_taxonomy
 
 
 def claim(i: int, text: str, stance: str = "pro", doc: str = "d") -> ClaimText:
@@ -147,3 +147,10 @@ def test_stage_output(tiny_run: Path) -> None:
     records = [json.loads(line) for line in (tiny_run / "themes.jsonl").read_text("utf-8").splitlines()]
     assert all(r["size"] == len(r["members"]) for r in records)
     assert any(r["seeded"] for r in records)
+
+
+def test_reporting_verbs_are_not_words_a_theme_is_about(nlp) -> None:
+    doc = nlp("Critics warn and analysts argue that submarine deals strain budgets.")
+    words = claim_lemmas(doc[:]).split()
+    assert "warn" not in words and "argue" not in words
+    assert {"submarine", "deal", "strain", "budget"} <= set(words)
