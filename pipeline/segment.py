@@ -34,18 +34,19 @@ _CAPS_SPEAKER = re.compile(
 )
 # Mixed case is ordinary prose ("Policy: ..."), so a mixed-case label is a turn only when it is
 # a title and one to three capitalised name words ("Dr. Okafor: ", "Vice President Harris: ").
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*"
 _TITLED_SPEAKER = re.compile(
     r"((?:(?:Mrs?|Ms|Dr|Prof|Sen|Rep|Gen|Adm)\.?"
     r"|(?:Vice\s)?President|Senator|Representative|Congress(?:man|woman)|Chair(?:man|woman)?|Secretary"
     r"|Minister|Ambassador|General|Admiral|Judge|Justice|Governor|Mayor|Commissioner|Lord|Lady|Sir|Dame"
     r"|Baroness|Baron)"
-    r"(?:\s[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*\.?){1,3}):[ \t]+(?=\S)"
+    rf"(?:\s{_NAME_WORD}\.?){{1,3}}):[ \t]+(?=\S)"
 )
 # A role with the speaker's titled name in brackets, as debates and hearings write turns
 # ("Proposition (Ms Adeyemi): ", "Witness (Dr. Park): ").
 _ROLE_SPEAKER = re.compile(
     r"([A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s\((?:Mrs?|Ms|Dr|Prof|Sen|Rep|Sir|Dame|Lord|Lady)\.?"
-    r"(?:\s[A-ZÀ-ÖØ-Þ](?:[^\W\d_]|['’\-])*){1,3}\)):[ \t]+(?=\S)"
+    rf"(?:\s{_NAME_WORD}){{1,3}}\)):[ \t]+(?=\S)"
 )
 # A label ending in one of these names a part of the text, not a person ("EDITOR'S NOTE: ",
 # "General Note: "). "Q:" and "A:" are not turns either: a speaker label has two letters or more.
