@@ -359,9 +359,12 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         return {**last["counts"], "up_to_date": True}
     warnings: list[str] = []
 
+    def say(message: str) -> None:  # warned now, and again by an up-to-date rerun
+        warnings.append(message)
+        warn(message)
+
     def skip(path: Path, reason: str) -> None:
-        warnings.append(f"skipped {_shown(path)}: {reason}")
-        warn(warnings[-1])
+        say(f"skipped {_shown(path)}: {reason}")
 
     kept: list[tuple[RawDocument, str]] = []
     for path in paths:
@@ -378,9 +381,8 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         share = english_share(text)
         if share is not None and share < MIN_ENGLISH_SHARE:
             # Kept, but said: the parser, lexicon and stance model are English.
-            warnings.append(f"{_shown(raw.path)}: does not look like English ({share:.0%} common English words); "
-                            "argmine's models are English, so its results on this text will be poor")
-            warn(warnings[-1])
+            say(f"{_shown(raw.path)}: does not look like English ({share:.0%} common English words); "
+                "argmine's models are English, so its results on this text will be poor")
     if not kept:
         raise ArgmineError(f"{corpus}: no readable documents (.txt, .md, .html, .pdf) found")
     doc_ids = _unique_ids([raw.path for raw, _ in kept])
