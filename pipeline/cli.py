@@ -305,40 +305,12 @@ def train(gold: Path, corpus: Path, extra_gold: tuple[Path, ...], model_dir: Pat
     Example:
       argmine train --gold corpus/annotations/claims.jsonl --corpus corpus/ --out models/claims
     """
-    import json
+    from .training import run
 
-    from . import segment as segment_stage
-    from .incremental import fingerprint
-    from .nlp import load_model as load_spacy
-    from .training import (align_gold, corpus_examples, data_hash, external_examples, fit, labelled_work, load_gold,
-                           load_gold_set, model_card)
-
-    work = labelled_work(corpus)
-    segment_stage.run(corpus, work, model=model, warn=_warn)
-    nlp = load_spacy(model)
-    examples = corpus_examples(align_gold(load_gold(gold), work, nlp, _warn), topic)
-    also = [e for folder in extra_gold for e in load_gold_set(folder, nlp, model=model, warn=_warn).examples()]
-    counts = {"corpus": len(examples), "extra_gold": len(also), "extra_gold_documents": len({e.group for e in also})}
-    examples += also
-    extra = external_examples(external_root, list(external), nlp) if external else []
-    stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
-                       stack_polarity=stack_polarity)
-    hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
-              *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
-              *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
-    settings = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": list(external),
-                "external_weight": external_weight, "stack_polarity": stack_polarity}
-    # Every claim records its model's name: models trained on other data or settings must not share one.
-    stance_model.name_ = f"argmine-stance-{__version__}+{fingerprint(data_hash(hashed), settings)[:8]}"
-    meta = {**settings, "examples": len(examples) + len(extra)}
-    stance_model.save(model_dir, meta)
-    metrics_path = model_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
-    counts.update({name: sum(e.group == name for e in extra) for name in external})
-    card = model_card(stance_model, gold=gold, extra_gold=list(extra_gold), external=list(external), counts=counts,
-                      external_weight=external_weight, nlp=nlp, hashed=hashed, metrics=metrics)
-    (model_dir / "README.md").write_text(card, "utf-8")
-    click.echo(f"train: {len(examples) + len(extra)} examples, model in {model_dir}", err=True)
+    n = run(gold, corpus, model_dir, topic=topic, extra_gold=list(extra_gold), external=list(external),
+            external_root=external_root, external_weight=external_weight, stack_polarity=stack_polarity, model=model,
+            warn=_warn)
+    click.echo(f"train: {n} examples, model in {model_dir}", err=True)
 
 
 @main.command()

@@ -36,7 +36,7 @@ from . import segment as segment_stage
 from .features import Features, sentence_features
 from .incremental import file_digest, fingerprint
 from .io import ArgmineError, read_jsonl, slugify
-from .nlp import ParseCache, model_tag
+from .nlp import ParseCache, load_model as load_spacy, model_tag
 from .stance import LABELS, PolarityModel, StanceModel
 
 EXTERNAL_SETS = ("claim_stance", "perspectrum", "argq")
@@ -369,6 +369,41 @@ def fit(examples: list[Example], *, C: float | None = None, calibrate_on: list[E
         scores, labels = _held_out_scores(held, C, polarity, mixed, external_weight)
         model.calibrate(scores, labels)
     return model
+
+
+def run(gold: Path, corpus: Path, model_dir: Path, *, topic: str, extra_gold: list[Path], external: list[str],
+        external_root: Path, external_weight: float = 0.0, stack_polarity: bool = True, model: str | None = None,
+        warn: Callable[[str], None] = print) -> int:
+    """Train on the gold of ``corpus``, the ``extra_gold`` sets and the ``external`` sets' train topics,
+    and write the model, named after a hash of its data and settings, and its card to ``model_dir``.
+
+    Returns the number of training examples.
+    """
+    work = labelled_work(corpus)
+    segment_stage.run(corpus, work, model=model, warn=warn)
+    nlp = load_spacy(model)
+    examples = corpus_examples(align_gold(load_gold(gold), work, nlp, warn), topic)
+    also = [e for folder in extra_gold for e in load_gold_set(folder, nlp, model=model, warn=warn).examples()]
+    counts = {"corpus": len(examples), "extra_gold": len(also), "extra_gold_documents": len({e.group for e in also})}
+    examples += also
+    extra = external_examples(external_root, external, nlp) if external else []
+    counts.update({name: sum(e.group == name for e in extra) for name in external})
+    stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
+                       stack_polarity=stack_polarity)
+    hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),
+              *(path for folder in extra_gold for path in sorted((folder / "texts").rglob("*")) if path.is_file()),
+              *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
+    settings = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": external,
+                "external_weight": external_weight, "stack_polarity": stack_polarity}
+    # Every claim records its model's name: models trained on other data or settings must not share one.
+    stance_model.name_ = f"argmine-stance-{__version__}+{fingerprint(data_hash(hashed), settings)[:8]}"
+    stance_model.save(model_dir, {**settings, "examples": len(examples) + len(extra)})
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
+    card = model_card(stance_model, gold=gold, extra_gold=extra_gold, external=external, counts=counts,
+                      external_weight=external_weight, nlp=nlp, hashed=hashed, metrics=metrics)
+    (model_dir / "README.md").write_text(card, "utf-8")
+    return len(examples) + len(extra)
 
 
 def data_hash(paths: list[Path]) -> str:
