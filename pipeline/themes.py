@@ -337,7 +337,9 @@ class ThemeModel:
             tf = matrix.getrow(row)
             weights = tf.data / max(tf.data.sum(), 1.0) * idf[tf.indices]
             order = sorted(range(len(weights)), key=lambda j: (-weights[j], terms[tf.indices[j]]))
-            result[k] = [terms[tf.indices[j]] for j in order[: self.n_keywords] if weights[j] > 0]
+            # "ally ally" (two claims' lemmas run together) is no term.
+            ranked = [terms[tf.indices[j]] for j in order if weights[j] > 0 and _distinct_words(terms[tf.indices[j]])]
+            result[k] = ranked[: self.n_keywords]
         return result
 
     def records(self) -> list[dict[str, Any]]:
@@ -359,7 +361,7 @@ class ThemeModel:
             theme_id = ids[k] if k >= 0 else OTHER
             label = labels[k] if k >= 0 else OTHER
             if k >= len(self.themes) and keywords:
-                label = " / ".join(keywords[:3])
+                label = discovered_label(keywords)
             ranked = sorted(members, key=lambda i: (-self.strength_[i] * self.claims_[i].confidence, self.claims_[i].sent_id))
             stance = Counter(self.claims_[i].stance for i in members)
             docs = Counter(self.claims_[i].doc_id for i in members)
@@ -373,6 +375,23 @@ class ThemeModel:
                 "representative": [self.claims_[i].sent_id for i in ranked[: self.n_representative]],
             })
         return records
+
+
+def _distinct_words(term: str) -> bool:
+    words = term.split()
+    return len(set(words)) == len(words)
+
+
+def discovered_label(keywords: list[str], size: int = 3) -> str:
+    """A discovered theme's name: its first keywords, each sharing no word with those before it,
+    so that "baltic", "nordic baltic", "nordic" make "baltic / nordic", not the same word three times."""
+    chosen: list[str] = []
+    for term in keywords:
+        if not set(term.split()) & {w for c in chosen for w in c.split()}:
+            chosen.append(term)
+        if len(chosen) == size:
+            break
+    return " / ".join(chosen)
 
 
 def claim_lemmas(span: Span | None) -> str:

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.io import ArgmineError
 from pipeline.nlp import load_model
-from pipeline.themes import ClaimText, Theme, ThemeModel, claim_lemmas, default_taxonomy_path, load_taxonomy
+from pipeline.themes import (ClaimText, Theme, ThemeModel, claim_lemmas, default_taxonomy_path, discovered_label,
+                             load_taxonomy)
 
 
 def claim(i: int, text: str, stance: str = "pro", doc: str = "d") -> ClaimText:
@@ -35,6 +36,14 @@ def test_seeded_then_discovered_then_other() -> None:
     assert by_id["t01"]["size"] == 3 and "fishing" in by_id["t01"]["keywords"][0]
     members = [m for r in records for m in r["members"]]
     assert len(members) == len(set(members)) == len(CLAIMS)
+
+
+def test_a_discovered_label_names_each_word_once() -> None:
+    assert discovered_label(["baltic", "nordic baltic", "nordic", "alliance"]) == "baltic / nordic / alliance"
+    assert discovered_label(["ally", "ally carry", "american public", "cost"]) == "ally / american public / cost"
+    records = ThemeModel([], min_cluster=3).fit([claim(i, t) for i, t in enumerate(
+        ["Quota quota cuts hurt towns.", "Quota quota cuts protect stocks.", "Quota quota rules need patrols."])]).records()
+    assert all(len(set(k.split())) == len(k.split()) for r in records for k in r["keywords"])
 
 
 def test_order_of_input_does_not_matter() -> None:
