@@ -66,14 +66,24 @@ def default_lexicon() -> Lexicon:
 
 @lru_cache(maxsize=4096)
 def topic_lemmas(topic: str) -> frozenset[str]:
-    """Content words of the topic, lowercased and crudely singularised, for masking.
+    """Content words of the topic, lowercased, with the singular of plurals, for masking.
 
     Function words are never masked, so that a motion ("We should not expand NATO") masks its
     subject and not the modals and negations that every argument uses.
     """
     words = {w.strip(".,;:()\"'").lower() for w in topic.split()} - STOP_WORDS
-    stems = {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words}
-    return frozenset(w for w in words | stems if len(w) > 2)
+    return frozenset(w for w in words | {_singular(w) for w in words} if len(w) > 2)
+
+
+def _singular(word: str) -> str:
+    """The singular of a regular English plural: policies, taxes, churches, alliances."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
 
 
 @dataclass

@@ -77,6 +77,8 @@ def test_weighted_external_arguments_enter_the_model(nlp) -> None:
 def test_motion_words_are_masked_but_not_function_words() -> None:
     assert topic_lemmas("We should not expand NATO") == {"expand", "nato"}
     assert topic_lemmas("security alliances") == {"security", "alliance", "alliances"}
+    assert topic_lemmas("sugar taxes") == {"sugar", "taxes", "tax"}
+    assert topic_lemmas("farm subsidies and churches") == {"farm", "subsidies", "subsidy", "churches", "church"}
 
 
 def write_argq(root: Path, rows: list[str]) -> None:
