@@ -395,8 +395,10 @@ def run(gold: Path, corpus: Path, model_dir: Path, *, topic: str, extra_gold: li
               *(p for p in sorted(external_root.rglob("*")) if p.is_file() and any(n in str(p) for n in external))]
     settings = {"topic": topic, "extra_gold": [str(folder) for folder in extra_gold], "external": external,
                 "external_weight": external_weight, "stack_polarity": stack_polarity}
-    # Every claim records its model's name: models trained on other data or settings must not share one.
-    stance_model.name_ = f"argmine-stance-{__version__}+{fingerprint(data_hash(hashed), settings)[:8]}"
+    # Every claim records its model's name: models trained on other data or settings, or by other
+    # feature code (the same data, other weights), must not share one.
+    weights = stance_model.pipeline_.named_steps["classify"].coef_.round(10).tolist()
+    stance_model.name_ = f"argmine-stance-{__version__}+{fingerprint(data_hash(hashed), settings, weights)[:8]}"
     stance_model.save(model_dir, {**settings, "examples": len(examples) + len(extra)})
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else None
