@@ -279,9 +279,10 @@ class ThemeModel:
         except ValueError:  # nothing but stop words
             X = None
         self.discovered_ = self._discover(X, assignment, strength, n_seeded)
-        if X is not None and seeded.any():
+        if X is not None and (assignment >= 0).any():
             centroids = normalize(np.vstack([np.asarray(X[assignment == k].mean(axis=0)) if (assignment == k).any()
-                                             else np.zeros((1, X.shape[1])) for k in range(n_seeded)]))
+                                             else np.zeros((1, X.shape[1]))
+                                             for k in range(n_seeded + len(self.discovered_))]))
             self._cap_other(np.asarray(X @ centroids.T), assignment, strength)
         self.assignments_, self.strength_ = assignment, strength
         return self
@@ -309,7 +310,8 @@ class ThemeModel:
         return names
 
     def _cap_other(self, sims: np.ndarray, assignment: np.ndarray, strength: np.ndarray) -> None:
-        """Move the ``other`` claims closest to a seeded theme into it until ``other`` is within its cap.
+        """Move the ``other`` claims closest to a theme, seeded or discovered, into it until ``other``
+        is within its cap.
 
         Only claims that share a term with a theme move: one that resembles no theme stays in
         ``other`` even past the cap (empty themes have all-zero centroids and never attract).

@@ -84,6 +84,20 @@ def test_other_is_capped_but_only_by_claims_that_resemble_a_theme() -> None:
     assert sum(r["size"] for r in records) == 13
 
 
+def test_other_is_capped_without_seeded_themes_too() -> None:
+    # A topic the taxonomy does not cover has discovered themes only: the cap holds there as well.
+    fishing = [claim(i, f"Fishing quotas protect cod stocks number {i}.") for i in range(6)]
+    farming = [claim(10 + i, f"Farm subsidies support rural villages number {i}.") for i in range(6)]
+    # Each shares one word with a group and none with another: they form no theme of their own.
+    words = ["quotas", "cod", "stocks", "fishing", "protect", "farm", "subsidies", "support", "rural", "villages"]
+    verbs = ["puzzle", "season", "greet", "carve", "feed", "tune", "chase", "paint", "light", "polish"]
+    objects = ["poets", "salt", "spring", "glaciers", "bakers", "violins", "comets", "tulips", "lanterns", "pebbles"]
+    loose = [claim(30 + i, f"{w.capitalize()} {v} {o}.") for i, (w, v, o) in enumerate(zip(words, verbs, objects))]
+    records = ThemeModel([], max_other=0.15).fit(fishing + farming + loose).records()
+    other = next((r for r in records if r["theme_id"] == "other"), {"size": 0})
+    assert 0 < other["size"] <= 0.15 * 22 and sum(r["size"] for r in records) == 22
+
+
 def test_claims_resembling_no_theme_stay_in_other_past_the_cap() -> None:
     loners = [claim(i, text) for i, text in enumerate(["Rivers flood in spring.", "Poets write sonnets.",
                                                        "Bakers rise early.", "Glaciers carve valleys."])]
