@@ -375,7 +375,7 @@ def run(gold: Path, corpus: Path, model_dir: Path, *, topic: str, extra_gold: li
         external_root: Path, external_weight: float = 0.0, stack_polarity: bool = True, model: str | None = None,
         warn: Callable[[str], None] = print) -> int:
     """Train on the gold of ``corpus``, the ``extra_gold`` sets and the ``external`` sets' train topics,
-    and write the model, named after a hash of its data and settings, and its card to ``model_dir``.
+    and write the model, named after a hash of its data, settings and weights, and its card to ``model_dir``.
 
     Returns the number of training examples.
     """

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import pipeline.training
 from pipeline.cli import main
 from pipeline.io import validate_record
 
@@ -106,7 +107,6 @@ def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path,
     assert Path("m1/weights.npz").read_bytes() == Path("m2/weights.npz").read_bytes()
     assert first["name"] in Path("m1/README.md").read_text("utf-8")
     assert train("m4", topic="congestion charging")["name"] != first["name"]  # the same data, other settings
-    import pipeline.training
     features = pipeline.training.sentence_features
 
     def without_bias(span, topic):
@@ -116,8 +116,7 @@ def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path,
 
     monkeypatch.setattr(pipeline.training, "sentence_features", without_bias)
     assert train("m5")["name"] != first["name"]  # the same data and settings, other feature code
-    monkeypatch.undo()
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline.training, "sentence_features", features)
     records = [json.loads(line) for line in gold.read_text("utf-8").splitlines()]
     records[0]["stance"] = "neutral"  # other data, another name
     gold.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
