@@ -177,3 +177,8 @@ def test_reporting_verbs_are_not_words_a_theme_is_about(nlp) -> None:
     words = claim_lemmas(doc[:]).split()
     assert "warn" not in words and "argue" not in words
     assert {"submarine", "deal", "strain", "budget"} <= set(words)
+
+
+def test_taxes_and_bases_are_not_taxis_and_basis(nlp) -> None:
+    words = claim_lemmas(nlp("Wealth taxes shrink as foreign bases close.")[:]).split()
+    assert {"tax", "base"} <= set(words) and not {"taxis", "basis"} & set(words)
