@@ -31,11 +31,11 @@ MIN_CHARS_PER_WORKER = 300_000
 # pieces joined into one Doc: spaCy's parser needs about 1 GB per 100,000 characters of a Doc.
 # Texts up to spaCy's own limit are parsed whole, exactly as before.
 LONG_TEXT = 1_000_000
+CHUNK_CHARS = 100_000
 # Lemmatizer exceptions that put a rare reading first: spaCy's English tables lemmatize "taxes"
 # as "taxis" and "bases" as "basis", where policy texts mean taxes and (military) bases. spaCy's
 # rule lemmatizer leaves such pruning to its users; the regular rules then give "tax", "base".
 SHADOWING_EXCEPTIONS = {"taxes": "taxis", "bases": "basis"}
-CHUNK_CHARS = 100_000
 
 
 @Language.component("argmine_line_breaks", assigns=["token.is_sent_start"])
