@@ -21,7 +21,7 @@ from .claims import attributions
 from .io import LABELS, OTHER, read_jsonl, write_json
 from .nlp import load_model as load_spacy
 from .stance import LexiconModel
-from .themes import ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy
+from .themes import ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy, paragraph_neighbours
 from .training import (HELD_OUT_SETS, Example, GoldSentence, align_gold, corpus_examples, external_examples,
                        fit, labelled_work, load_gold, load_gold_set)
 
@@ -151,12 +151,16 @@ def _norm_holder(holder: str | None) -> str | None:
     return holder.lower().strip() if holder else None
 
 
-def attribution_metrics(aligned: list[GoldSentence]) -> dict[str, Any]:
-    by_doc: dict[str, list[GoldSentence]] = {}
+def by_document(aligned: list[GoldSentence]) -> dict[str, list[GoldSentence]]:
+    grouped: dict[str, list[GoldSentence]] = {}
     for g in aligned:
-        by_doc.setdefault(g.segment["doc_id"], []).append(g)
+        grouped.setdefault(g.segment["doc_id"], []).append(g)
+    return grouped
+
+
+def attribution_metrics(aligned: list[GoldSentence]) -> dict[str, Any]:
     hits = total = held_hits = held_total = 0
-    for doc_id, sents in sorted(by_doc.items()):
+    for doc_id, sents in sorted(by_document(aligned).items()):
         predicted = attributions([g.span for g in sents], [g.segment["speaker"] for g in sents])
         for g, holder in zip(sents, predicted):
             ok = _norm_holder(holder) == _norm_holder(g.record.get("attributed_to"))
@@ -206,11 +210,13 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path, topic: str,
                   warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Themes of the gold pro/con claims (gold stance, so that themes are scored on their own)."""
     claims, gold_theme = [], {}
+    neighbours = {k: v for gs in by_document(aligned).values()
+                  for k, v in paragraph_neighbours([g.segment for g in gs], gs[0].span.doc.text).items()}
     for g in aligned:
         if g.record["stance"] not in ("pro", "con"):
             continue
         claims.append(ClaimText.from_span(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
-                                          g.span, g.segment["section"] or ""))
+                                          g.span, g.segment["section"] or "", neighbours=neighbours.get(g.record["sent_id"], ())))
         gold_theme[g.record["sent_id"]] = g.record.get("theme") or OTHER
     themes = load_taxonomy(taxonomy, topic=topic, warn=warn)  # as the themes stage would, for this topic
     records = ThemeModel(themes).fit(claims).records()

@@ -4,7 +4,8 @@
 more where the annotation guidelines say a claim's theme lives: in a list item's lead-in label,
 in a clause's subject (what helps or hurts, not the generic payoff it names), in the main verb's
 object, and in the side of a two-sided sentence that has the last word; less in a subordinate
-clause, and a little in the section heading. Overlapping seeds count once, the longest winning,
+clause, and a little in the section heading and in the sentences just before and after it in
+the same paragraph (an argument's theme runs on for a few sentences). Overlapping seeds count once, the longest winning,
 so "nuclear deterrence" is nuclear, not also deterrence. A claim with no seed evidence is
 clustered with the others like it into discovered themes labelled by class-based TF-IDF (as
 BERTopic does), kept only when their members share a term; the rest is ``other``, and if that
@@ -53,6 +54,7 @@ SUBORDINATE_WEIGHT = 0.5  # "when ...", "while ...", "that ..." clauses qualify 
 OBJECT_WEIGHT = 1.5    # "they improve crisis management through exercises": the main verb's object, not the means
 EARLIER_WEIGHT = 0.5   # before the last "; " or "but": the other side, without the last word
 SECTION_WEIGHT = 0.5   # the heading above a claim is context, not content
+NEIGHBOUR_WEIGHT = 0.5  # so are the sentences beside it in its paragraph
 
 Token = tuple[str, float]  # (stemmed word or lemma forms joined by "|", weight)
 
@@ -181,6 +183,7 @@ class ClaimText:
     section: str = ""
     confidence: float = 1.0
     tokens: tuple[Token, ...] = ()
+    neighbours: tuple[str, ...] = ()  # texts of the segments beside it in its paragraph
 
     def __post_init__(self) -> None:
         if not self.tokens:
@@ -188,9 +191,21 @@ class ClaimText:
 
     @classmethod
     def from_span(cls, sent_id: str, doc_id: str, stance: str, text: str, span: Span | None, section: str = "",
-                  confidence: float = 1.0) -> "ClaimText":
+                  confidence: float = 1.0, neighbours: tuple[str, ...] = ()) -> "ClaimText":
         return cls(sent_id, doc_id, stance, text, claim_lemmas(span), section, confidence,
-                   weigh_tokens(span) if span is not None else ())
+                   weigh_tokens(span) if span is not None else (), neighbours)
+
+
+def paragraph_neighbours(segments: list[dict[str, Any]], text: str) -> dict[str, tuple[str, ...]]:
+    """For each sentence or list item of a document, the texts of the ones just before and after
+    it in the same paragraph: consecutive segments with no blank line between them."""
+    body = sorted((s for s in segments if s["kind"] in ("sentence", "list_item")), key=lambda s: s["index"])
+    found: dict[str, list[str]] = {}
+    for a, b in zip(body, body[1:]):
+        if b["index"] == a["index"] + 1 and not re.search(r"\n[ \t]*\n", text[a["end"]:b["start"]]):
+            found.setdefault(a["sent_id"], []).append(b["text"])
+            found.setdefault(b["sent_id"], []).append(a["text"])
+    return {k: tuple(v) for k, v in found.items()}
 
 
 Seed = tuple[int, tuple[str, ...], int]  # (number of words, stemmed words, theme index)
@@ -252,10 +267,12 @@ class ThemeModel:
         self.random_state = random_state
 
     def seed_scores(self, claim: ClaimText) -> np.ndarray:
-        """Evidence for each seeded theme from the claim's words and, weakly, its section heading."""
+        """Evidence for each seeded theme from the claim's words and, weakly, its section heading
+        and its paragraph neighbours."""
         index, n = seed_index(tuple(self.themes)), len(self.themes)
-        return (match_seeds(claim.tokens, index, n)
-                + match_seeds(plain_tokens(claim.section, weight=SECTION_WEIGHT), index, n))
+        context = [plain_tokens(claim.section, weight=SECTION_WEIGHT)]
+        context += [plain_tokens(text, weight=NEIGHBOUR_WEIGHT) for text in claim.neighbours]
+        return match_seeds(claim.tokens, index, n) + sum((match_seeds(c, index, n) for c in context), np.zeros(n))
 
     def fit(self, claims: list[ClaimText]) -> "ThemeModel":
         """Assign every claim to one theme; results in ``assignments_`` and ``discovered_``."""
@@ -405,8 +422,8 @@ def claim_lemmas(span: Span | None) -> str:
 
 def claim_texts(out: Path, *, model: str | None = None,
                 progress: Progress = no_progress) -> tuple[list[ClaimText], set[str]]:
-    """The pro and con claims of a run, with lemmas from the cached parse and their sections,
-    and the topics the claims were classified toward."""
+    """The pro and con claims of a run, with lemmas from the cached parse, their sections and
+    paragraph neighbours, and the topics the claims were classified toward."""
     claims: dict[str, list[dict[str, Any]]] = {}
     topics = set()
     for claim in read_jsonl(out / "claims.jsonl"):
@@ -422,6 +439,7 @@ def claim_texts(out: Path, *, model: str | None = None,
             continue
         doc = cache.load(document["text"])
         by_id = {s["sent_id"]: s for s in segments}
+        neighbours = paragraph_neighbours(segments, document["text"])
         for claim in doc_claims:
             seg = by_id.get(claim["sent_id"])
             if seg is None:
@@ -429,7 +447,8 @@ def claim_texts(out: Path, *, model: str | None = None,
                                    "sentences.jsonl; run `argmine claims` again")
             span = doc.char_span(seg["start"], seg["end"], alignment_mode="expand")
             texts.append(ClaimText.from_span(claim["sent_id"], claim["doc_id"], claim["stance"], claim["text"], span,
-                                             seg["section"] or "", claim["confidence"]))
+                                             seg["section"] or "", claim["confidence"],
+                                             neighbours.get(claim["sent_id"], ())))
     return texts, topics
 
 

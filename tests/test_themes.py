@@ -10,7 +10,7 @@ from pipeline.cli import main
 from pipeline.io import ArgmineError
 from pipeline.nlp import load_model
 from pipeline.themes import (ClaimText, Theme, ThemeModel, claim_lemmas, default_taxonomy_path, discovered_label,
-                             load_taxonomy)
+                             load_taxonomy, paragraph_neighbours)
 
 
 def claim(i: int, text: str, stance: str = "pro", doc: str = "d") -> ClaimText:
@@ -61,6 +61,27 @@ def test_longest_seed_wins_and_spellings_meet() -> None:
     scores = model.seed_scores(claim(0, "Nuclear deterrence reassures allies."))
     assert scores[1] == 1.5 and scores[2] == 0  # one nuclear phrase, not also a deterrence word
     assert model.seed_scores(claim(1, "Free-riding and the fair-share debate."))[0] == 3.0  # open seeds match hyphenated
+
+
+def test_paragraph_neighbours_stop_at_a_blank_line_and_a_heading() -> None:
+    text = "Allies pay too little.\nThat must change.\n\nA new point.\nRisks\nIt grows."
+    spans = [(0, 22, "sentence"), (23, 40, "sentence"), (42, 54, "sentence"), (55, 60, "heading"), (61, 70, "sentence")]
+    segments = [{"sent_id": f"d:{i:04d}", "index": i, "kind": kind, "start": a, "end": b, "text": text[a:b]}
+                for i, (a, b, kind) in enumerate(spans)]
+    assert paragraph_neighbours(segments, text) == {"d:0000": ("That must change.",),
+                                                    "d:0001": ("Allies pay too little.",)}
+
+
+def test_a_claim_without_seeds_takes_weak_evidence_from_its_paragraph() -> None:
+    bare = "That must change before the next summit."
+    beside = claim(0, bare)
+    beside.neighbours = ("Europe's defense spending lags far behind.",)
+    model = ThemeModel(THEMES)
+    assert model.seed_scores(beside)[0] == 0.5 and not model.seed_scores(claim(1, bare)).any()
+    # Its own words outweigh its neighbours'.
+    own = claim(2, "Nuclear sharing reassures allies.")
+    own.neighbours = beside.neighbours
+    assert model.seed_scores(own).argmax() == 1
 
 
 def test_subject_outweighs_generic_payoff() -> None:
