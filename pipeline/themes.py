@@ -198,11 +198,11 @@ class ClaimText:
 
 def paragraph_neighbours(segments: list[dict[str, Any]], text: str) -> dict[str, tuple[str, ...]]:
     """For each sentence or list item of a document, the texts of the ones just before and after
-    it in the same paragraph: consecutive segments with no blank line between them."""
+    it in the same paragraph: consecutive segments of one speaker with no blank line between them."""
     body = sorted((s for s in segments if s["kind"] in ("sentence", "list_item")), key=lambda s: s["index"])
     found: dict[str, list[str]] = {}
     for a, b in zip(body, body[1:]):
-        if b["index"] == a["index"] + 1 and not re.search(r"\n[ \t]*\n", text[a["end"]:b["start"]]):
+        if b["index"] == a["index"] + 1 and a.get("speaker") == b.get("speaker") and not re.search(r"\n[ \t]*\n", text[a["end"]:b["start"]]):
             found.setdefault(a["sent_id"], []).append(b["text"])
             found.setdefault(b["sent_id"], []).append(a["text"])
     return {k: tuple(v) for k, v in found.items()}

@@ -70,6 +70,9 @@ def test_paragraph_neighbours_stop_at_a_blank_line_and_a_heading() -> None:
                 for i, (a, b, kind) in enumerate(spans)]
     assert paragraph_neighbours(segments, text) == {"d:0000": ("That must change.",),
                                                     "d:0001": ("Allies pay too little.",)}
+    # A transcript's turns are not one paragraph, even without a blank line between them.
+    segments[1]["speaker"] = "MR. PETROV"
+    assert paragraph_neighbours(segments, text) == {}
 
 
 def test_a_claim_without_seeds_takes_weak_evidence_from_its_paragraph() -> None:
