@@ -216,7 +216,8 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path, topic: str,
         if g.record["stance"] not in ("pro", "con"):
             continue
         claims.append(ClaimText.from_span(g.record["sent_id"], g.segment["doc_id"], g.record["stance"], g.record["text"],
-                                          g.span, g.segment["section"] or "", neighbours=neighbours.get(g.record["sent_id"], ())))
+                                          g.span, g.segment["section"] or "",
+                                          neighbours=neighbours.get(g.record["sent_id"], ())))
         gold_theme[g.record["sent_id"]] = g.record.get("theme") or OTHER
     themes = load_taxonomy(taxonomy, topic=topic, warn=warn)  # as the themes stage would, for this topic
     records = ThemeModel(themes).fit(claims).records()

@@ -5,11 +5,12 @@ more where the annotation guidelines say a claim's theme lives: in a list item's
 in a clause's subject (what helps or hurts, not the generic payoff it names), in the main verb's
 object, and in the side of a two-sided sentence that has the last word; less in a subordinate
 clause, and a little in the section heading and in the sentences just before and after it in
-the same paragraph (an argument's theme runs on for a few sentences). Overlapping seeds count once, the longest winning,
-so "nuclear deterrence" is nuclear, not also deterrence. A claim with no seed evidence is
-clustered with the others like it into discovered themes labelled by class-based TF-IDF (as
-BERTopic does), kept only when their members share a term; the rest is ``other``, and if that
-is more than ``max_other`` of the claims, the ones closest to a seeded theme's centroid join it.
+the same paragraph (an argument's theme runs on for a few sentences). Overlapping seeds count
+once, the longest winning, so "nuclear deterrence" is nuclear, not also deterrence. A claim
+with no seed evidence is clustered with the others like it into discovered themes labelled by
+class-based TF-IDF (as BERTopic does), kept only when their members share a term; the rest is
+``other``, and if that is more than ``max_other`` of the claims, the ones closest to a theme's
+centroid, seeded or discovered, join it.
 Everything is sorted and seeded, so the result does not depend on file order.
 """
 
@@ -39,6 +40,7 @@ from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 _LABEL_PREFIX = re.compile(r"^([^:.;]{3,80}):\s")
 # Hyphenated compounds are one word, so "trade-off" is not "trade" and "burden-sharing" is one term.
 _WORD = re.compile(r"[a-z0-9&]+(?:-[a-z0-9&]+)*")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _CONTENT_POS = {"NOUN", "PROPN", "VERB", "ADJ"}
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
 _SUBORDINATE = {"advcl", "relcl", "acl"}
@@ -202,7 +204,8 @@ def paragraph_neighbours(segments: list[dict[str, Any]], text: str) -> dict[str,
     body = sorted((s for s in segments if s["kind"] in ("sentence", "list_item")), key=lambda s: s["index"])
     found: dict[str, list[str]] = {}
     for a, b in zip(body, body[1:]):
-        if b["index"] == a["index"] + 1 and a.get("speaker") == b.get("speaker") and not re.search(r"\n[ \t]*\n", text[a["end"]:b["start"]]):
+        same_paragraph = not _BLANK_LINE.search(text[a["end"]:b["start"]])
+        if b["index"] == a["index"] + 1 and a.get("speaker") == b.get("speaker") and same_paragraph:
             found.setdefault(a["sent_id"], []).append(b["text"])
             found.setdefault(b["sent_id"], []).append(a["text"])
     return {k: tuple(v) for k, v in found.items()}
