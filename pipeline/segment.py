@@ -48,8 +48,10 @@ _ROLE_SPEAKER = re.compile(
     r"([A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s\((?:Mrs?|Ms|Dr|Prof|Sen|Rep|Sir|Dame|Lord|Lady)\.?"
     rf"(?:\s{_NAME_WORD}){{1,3}}\)):[ \t]+(?=\S)"
 )
+# The unnamed turns of an interview: a question, an answer.
+_UNNAMED_TURN = re.compile(r"[QA]:[ \t]+(?=\S)")
 # A label ending in one of these names a part of the text, not a person ("EDITOR'S NOTE: ",
-# "General Note: "). "Q:" and "A:" are not turns either: a speaker label has two letters or more.
+# "General Note: ").
 _NOT_SPEAKER_WORDS = {"note", "notes", "warning", "warnings", "update", "updates", "updated", "source",
                       "sources", "correction", "corrections", "disclaimer", "summary", "background"}
 # "General", "Justice", "Secretary" also open the names of bodies ("General Assembly:", "Justice
@@ -123,14 +125,22 @@ def _is_broken_link(path: Path) -> bool:
     return path.is_symlink() and not path.exists()
 
 
-def speaker_turn(line: str) -> re.Match[str] | None:
-    """The transcript turn that opens ``line`` ("MR. KEANE: ..."), its label in group 1, or None."""
+def _turn_label(line: str) -> re.Match[str] | None:
+    """The label that opens ``line`` as a transcript turn or a note ("MR. KEANE: ", "NOTE: "), or None."""
     turn = _CAPS_SPEAKER.match(line)
     if turn is None:
         # A heading-like line ("President Lincoln: A Life") is a title, not a turn.
         turn = (_TITLED_SPEAKER.match(line) or _ROLE_SPEAKER.match(line)) if not is_heading_line(line) else None
         if turn is None or any(word.lower() in _BODY_WORDS for word in turn.group(1).split()[1:]):
             return None
+    return turn
+
+
+def speaker_turn(line: str) -> re.Match[str] | None:
+    """The transcript turn that opens ``line`` ("MR. KEANE: ..."), its label in group 1, or None."""
+    turn = _turn_label(line)
+    if turn is None:
+        return None
     # "EDITOR'S NOTE (UPDATED):" is a note too: the last word before any bracketed qualifier counts.
     last_word = re.sub(r"\s*\(.*\)$", "", turn.group(1)).split()[-1].replace("’", "'").lower()
     return None if last_word in _NOT_SPEAKER_WORDS else turn
@@ -222,6 +232,14 @@ def _is_promotional(text: str) -> bool:
                 or (_URL.search(text) and _CALL_TO_ACTION.search(text)))
 
 
+_CONTINUING = frozenset(":;,)]}")
+
+
+def _bare_number(piece: str) -> bool:
+    """Digits and punctuation, no letter: the tail of the sentence before it."""
+    return any(ch.isdigit() for ch in piece) and not any(ch.isalpha() for ch in piece)
+
+
 def _after_colon(text: str, start: int, b: int) -> bool:
     """Whether text[start:b], white space stripped from its end, ends in a colon (no copying)."""
     while b > start and text[b - 1].isspace():
@@ -238,8 +256,13 @@ def _sentences_in(doc: Doc, text: str, start: int, end: int) -> Iterator[tuple[i
     sents = list(span.sents) if span is not None else []
     bounds = [max(start, s.start_char) for s in sents] or [start]
     bounds[0] = start
-    # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces.
-    bounds = [b for i, b in enumerate(bounds) if i == 0 or not _after_colon(text, start, b)]
+    # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces; the
+    # parser sometimes also cuts before a colon, comma or closing bracket, or before a last
+    # number ("fund project | 140"): no sentence starts there, nor is one a bare number.
+    nexts = bounds[1:] + [end]
+    bounds = [b for i, (b, after) in enumerate(zip(bounds, nexts))
+              if i == 0 or not (_after_colon(text, start, b) or text[b:b + 1] in _CONTINUING
+                                or _bare_number(text[b:after]))]
     for a, b in zip(bounds, bounds[1:] + [end]):
         b = min(b, end)
         while a < b and text[a].isspace():
@@ -281,6 +304,10 @@ def segment_text(doc: Doc) -> list[Segment]:
             kind = "sentence"
             if turn := speaker_turn(stripped):
                 speaker, start = turn.group(1), start + turn.end()
+            elif _UNNAMED_TURN.match(stripped) or _turn_label(stripped):
+                # An interview's "Q:" or "A:" names no one, and a note ("NOTE: ...") is no one's:
+                # either ends the last speaker's turn.
+                speaker = None
         for a, b in _sentences_in(doc, text, start, end):
             seg_kind = "boilerplate" if _is_promotional(text[a:b]) else kind
             segments.append(Segment(seg_kind, a, b, section, speaker))

@@ -179,3 +179,16 @@ def test_text_that_is_not_english_is_kept_with_a_warning_naming_it(tmp_path: Pat
     assert counts["documents"] == 2
     assert len(warnings) == 1 and "de.txt" in warnings[0] and "English" in warnings[0]
     assert english_share("Too short to judge.") is None
+
+
+def test_a_note_or_an_unnamed_question_ends_the_speakers_turn(nlp) -> None:
+    doc = nlp("MR. KEANE: NATO keeps us safe.\n\nHe said more.\n\nNOTE: This transcript is unedited.\n\n"
+              "Q: Do you support the alliance?\nA: Yes, we do.\nSEN. COLE: I disagree.")
+    assert [s.speaker for s in segment_text(doc)] == ["MR. KEANE", "MR. KEANE", None, None, None, "SEN. COLE"]
+
+
+def test_a_sentence_never_starts_with_a_colon_or_comma(nlp) -> None:
+    text = "\n".join(f"- Item {n}: the alliance should fund project {n}" for n in range(100, 1000, 7))
+    doc = nlp(text)
+    segs = [doc.text[s.start:s.end] for s in segment_text(doc)]
+    assert len(segs) == text.count("\n") + 1 and all(s.startswith("Item ") for s in segs)
