@@ -194,6 +194,7 @@ def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = No
                        outputs=[claims_path], settings=settings)
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
+    stamp.check_sources()
     stance_model = _load_classifier(model_dir)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
 

@@ -27,6 +27,10 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ArgmineError as err:
             raise click.ClickException(str(err)) from None
+        except OSError as err:
+            # No room, no permission, a file where a folder should be: the system's reason and its file.
+            where = f"{err.filename}: " if err.filename else ""
+            raise click.ClickException(f"{where}{err.strerror or err}") from None
 
     return wrapper
 

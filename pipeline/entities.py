@@ -192,6 +192,7 @@ def run(out: Path, *, model: str | None = None, progress: Progress = no_progress
                        outputs=[out / "entities.jsonl"], settings=settings)
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
+    stamp.check_sources()
     nlp = load_model(model, parse=False)  # the parse is cached; the tagger only matches patterns
     tagger = nlp.add_pipe("argmine_entities")
     cache = ParseCache(out, nlp, model=model)

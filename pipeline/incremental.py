@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .io import Progress, count_records, documents_with_segments, write_json
+from .io import ArgmineError, Progress, count_records, documents_with_segments, write_json
 
 _BLOCK = 1 << 20
 
@@ -67,9 +67,12 @@ class StageStamp:
 
     def __init__(self, out: Path, stage: str, *, inputs: Iterable[Path], outputs: Iterable[Path],
                  settings: dict[str, Any]) -> None:
-        self.path = out / ".cache" / "stages" / f"{stage}.json"
+        self.out, self.path = out, out / ".cache" / "stages" / f"{stage}.json"
         self.outputs = list(outputs)
-        self.key = fingerprint(stage, code_version(), settings, [(str(p), file_digest_or_none(p)) for p in inputs])
+        digests = [(p, file_digest_or_none(p)) for p in inputs]
+        self.key = fingerprint(stage, code_version(), settings, [(str(p), d) for p, d in digests])
+        # The inputs another stage wrote into OUT, by name: what ``check_sources`` compares.
+        self.inputs = {p.name: d for p, d in digests if p.parent == out and d is not None}
 
     def fresh(self) -> dict[str, Any] | None:
         """The last run's counts and warnings when the inputs, settings and code are unchanged
@@ -83,9 +86,27 @@ class StageStamp:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
+    def check_sources(self) -> None:
+        """Refuse an input that an earlier stage wrote from files that have changed since (claims
+        from before the texts were segmented again): the stage would mix two runs."""
+        for name, current in self.inputs.items():
+            for path in sorted(self.path.parent.glob("*.json")):
+                try:
+                    writer = json.loads(path.read_text("utf-8"))
+                    wrote_it = writer["outputs"].get(name) == current
+                    sources = dict(writer.get("inputs", {}))
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    continue  # a damaged stamp only costs the check
+                if not wrote_it:
+                    continue
+                for source, digest_then in sorted(sources.items()):
+                    if file_digest_or_none(self.out / source) not in (None, digest_then):
+                        raise ArgmineError(f"{self.out / name}: from an earlier run ({source} has changed since "
+                                           f"`argmine {path.stem}` wrote it); run `argmine {path.stem} {self.out}` again")
+
     def save(self, counts: dict[str, Any], warnings: Iterable[str] = ()) -> None:
         write_json(self.path, {"key": self.key, "outputs": {p.name: file_digest(p) for p in self.outputs},
-                               "counts": list(counts.items()), "warnings": list(warnings)})
+                               "inputs": self.inputs, "counts": list(counts.items()), "warnings": list(warnings)})
 
 
 class RecordCache:

@@ -205,7 +205,8 @@ def count_records(path: Path) -> int:
 def documents_with_segments(out: Path) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each document of a run with its segments, reading both files in step, one document at a time.
 
-    The segment stage writes them in the same document order, and each segment's text is its
+    The segment stage writes them in the same document order, numbers each document's segments
+    from 0, gives every document with a letter or digit a segment, and each segment's text is its
     document's text between its offsets; anything else (an edited file) is reported.
     """
     sentences = out / "sentences.jsonl"
@@ -216,6 +217,12 @@ def documents_with_segments(out: Path) -> Iterator[tuple[dict[str, Any], list[di
         if pending is not None and pending[0] == document["doc_id"]:
             segments = list(pending[1])
             pending = next(groups, None)
+        if not segments and any(ch.isalnum() for ch in document["text"]):
+            raise ArgmineError(f"{sentences}: no segments for {document['doc_id']!r} of documents.jsonl (missing, or "
+                               "out of document order); run `argmine segment` again")
+        if [seg["index"] for seg in segments] != list(range(len(segments))):
+            raise ArgmineError(f"{sentences}: the segments of {document['doc_id']!r} are not numbered 0, 1, 2, ... "
+                               "(a line was removed or moved); run `argmine segment` again")
         for seg in segments:
             if document["text"][seg["start"]:seg["end"]] != seg["text"]:
                 raise ArgmineError(f"{sentences}: segment {seg['sent_id']} is not the text of documents.jsonl at "

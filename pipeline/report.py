@@ -665,6 +665,7 @@ def build(out: Path) -> tuple[Path, bool]:
     stamp = StageStamp(out, "report", inputs=[out / f"{name}.jsonl" for name in _FILES], outputs=[path], settings={})
     if stamp.fresh() is not None:
         return path, True
+    stamp.check_sources()
     frames = load_frames(out)
     run = _Run(frames, out)
     counts = _counts(frames)

@@ -312,9 +312,14 @@ class ThemeModel:
         rest = np.where(assignment < 0)[0]
         if X is None or len(rest) < self.min_cluster:
             return []
-        n_clusters = max(1, min(self.max_discovered, len(rest) // (2 * self.min_cluster)))
+        X_rest = X[rest]
+        X_rest.sort_indices()
+        # No more clusters than distinct claims (KMeans warns of the empty ones otherwise).
+        distinct = len({(X_rest.indices[a:b].tobytes(), X_rest.data[a:b].tobytes())
+                        for a, b in zip(X_rest.indptr[:-1], X_rest.indptr[1:])})
+        n_clusters = max(1, min(self.max_discovered, len(rest) // (2 * self.min_cluster), distinct))
         # Three restarts: as good as ten on the gold, a third of the time on large corpora.
-        km = KMeans(n_clusters=n_clusters, n_init=3, random_state=self.random_state).fit(X[rest])
+        km = KMeans(n_clusters=n_clusters, n_init=3, random_state=self.random_state).fit(X_rest)
         sizes = Counter(km.labels_)
         names = []
         for label, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -467,6 +472,7 @@ def run(out: Path, *, taxonomy: Path | None = None, model: str | None = None,
                        outputs=[out / "themes.jsonl"], settings={"model": resolve_tag(model)})
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
+    stamp.check_sources()
     claims, topics = claim_texts(out, model=model, progress=progress)
     # One run has one topic; a file that mixes them is checked against the first, sorted.
     themes = load_taxonomy(taxonomy, topic=min(topics) if topics else None, warn=warn)

@@ -216,6 +216,13 @@ def test_every_kind_of_bad_file_at_once(tmp_path: Path) -> None:
     assert_clean_run(result, tmp_path / "o", {Path(n).name: r for n, (_, r) in bad.items()}, list(GOOD_FILES))
 
 
+def test_an_output_folder_under_a_file_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    result = segment(make_corpus(tmp_path / "c"), tmp_path / "afile" / "sub")
+    assert result.exit_code == 1 and "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert "afile" in result.output and "Not a directory" in result.output
+
+
 # 2. Killed runs ---------------------------------------------------------------------------------
 
 SENTENCE = {"doc_id": "a", "sent_id": "a:0000", "index": 0, "kind": "sentence", "text": "Hi.",

@@ -196,3 +196,28 @@ def test_a_model_changed_in_place_is_a_new_model(tmp_path: Path) -> None:
     assert resolve_tag(str(first)).rsplit("-", 1)[0] == resolve_tag(str(second)).rsplit("-", 1)[0]
     (second / "tok2vec" / "model").write_bytes((second / "tok2vec" / "model").read_bytes() + b"\0")
     assert resolve_tag(str(first)) != resolve_tag(str(second))
+
+
+def test_an_emptied_or_shortened_sentences_file_is_refused_and_earlier_outputs_kept(first_run) -> None:
+    _, out = first_run
+    before = snapshot(out)
+    lines = before["sentences"].decode("utf-8").splitlines()
+    for broken, problem in [("", "no segments for"), ("\n".join(lines[:3] + lines[4:]) + "\n", "not numbered")]:
+        (out / "sentences.jsonl").write_text(broken, "utf-8")
+        for stage in ("entities", "claims"):
+            result = CliRunner().invoke(main, [stage, str(out)])
+            assert result.exit_code == 1 and problem in result.output and "Traceback" not in result.output
+        assert {k: v for k, v in snapshot(out).items() if k != "sentences"} == \
+               {k: v for k, v in before.items() if k != "sentences"}
+
+
+def test_a_stage_refuses_inputs_written_before_their_own_inputs_changed(first_run) -> None:
+    corpus, out = first_run
+    before = (out / "themes.jsonl").read_bytes()
+    (corpus / "notes.md").write_text("# Notes\n\nThe alliance is a waste of money.\n", "utf-8")
+    assert CliRunner().invoke(main, ["segment", str(corpus), "--out", str(out), "--workers", "1"]).exit_code == 0
+    result = CliRunner().invoke(main, ["themes", str(out)])  # claims.jsonl is from the old segments
+    assert result.exit_code == 1 and "claims.jsonl: from an earlier run (documents.jsonl has changed" in result.output
+    assert f"argmine claims {out}" in result.output and (out / "themes.jsonl").read_bytes() == before
+    assert CliRunner().invoke(main, ["claims", str(out)]).exit_code == 0
+    assert CliRunner().invoke(main, ["themes", str(out)]).exit_code == 0

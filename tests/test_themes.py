@@ -1,6 +1,7 @@
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,12 @@ def test_taxes_and_bases_are_not_taxis_and_basis(nlp) -> None:
     # spaCy's exceptions put these rare readings first; load_model prunes them.
     words = claim_lemmas(nlp("Wealth taxes shrink as foreign bases close.")[:]).split()
     assert {"tax", "base"} <= set(words) and not {"taxis", "basis"} & set(words)
+
+
+def test_repeated_claims_cluster_without_a_warning() -> None:
+    # Forty copies of two texts: fewer distinct claims than the clusters asked for.
+    claims = [claim(i, "fund the project now" if i % 2 else "cut the project budget") for i in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        records = ThemeModel([], min_cluster=3).fit(claims).records()
+    assert sum(r["size"] for r in records) == 40
