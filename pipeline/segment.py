@@ -223,7 +223,8 @@ def is_heading_line(line: str) -> bool:
     """A short title-like line with no sentence-final punctuation."""
     words = line.split()
     return (1 <= len(words) <= 14 and len(line) <= 120 and bool(_HEADING_END_OK.search(line))
-            and (line[0].isupper() or line[0].isdigit()) and not _URL.search(line))
+            and (line[0].isupper() or line[0].isdigit()) and not _URL.search(line)
+            and " | " not in line)  # a table's row, as the readers write it
 
 
 def _is_promotional(text: str) -> bool:
@@ -232,7 +233,7 @@ def _is_promotional(text: str) -> bool:
                 or (_URL.search(text) and _CALL_TO_ACTION.search(text)))
 
 
-_CONTINUING = frozenset(":;,)]}")
+_CONTINUING = frozenset(":;,)]}|")
 
 
 def _bare_number(piece: str) -> bool:
@@ -257,8 +258,8 @@ def _sentences_in(doc: Doc, text: str, start: int, end: int) -> Iterator[tuple[i
     bounds = [max(start, s.start_char) for s in sents] or [start]
     bounds[0] = start
     # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces; the
-    # parser sometimes also cuts before a colon, comma or closing bracket, or before a last
-    # number ("fund project | 140"): no sentence starts there, nor is one a bare number.
+    # parser sometimes also cuts before a colon, comma, closing bracket or table bar, or a last
+    # number (the "140" of "fund project 140"): no sentence starts there, nor is one a bare number.
     nexts = bounds[1:] + [end]
     bounds = [b for i, (b, after) in enumerate(zip(bounds, nexts))
               if i == 0 or not (_after_colon(text, start, b) or text[b:b + 1] in _CONTINUING

@@ -192,3 +192,8 @@ def test_a_sentence_never_starts_with_a_colon_or_comma(nlp) -> None:
     doc = nlp(text)
     segs = [doc.text[s.start:s.end] for s in segment_text(doc)]
     assert len(segs) == text.count("\n") + 1 and all(s.startswith("Item ") for s in segs)
+
+
+def test_a_table_row_is_not_a_heading(nlp) -> None:
+    doc = nlp("Country | Share\nPoland | 4 percent")
+    assert [(s.kind, s.section) for s in segment_text(doc)] == [("sentence", None), ("sentence", None)]
