@@ -1,10 +1,36 @@
+"""The readers: HTML tables and headers, Markdown markup a reader does not see, UTF-16 without a BOM."""
+
 from pathlib import Path
 
-from conftest import MD_PAGE
+import pytest
 
+from conftest import MD_PAGE
 from pipeline.readers import InputError, decode, html_to_text, markdown_to_text, read_document
 
-import pytest
+
+# Decoding and unreadable files -----------------------------------------------------------------
+
+@pytest.mark.parametrize("data, encoding", [
+    ("caf\u00e9".encode("utf-8"), "utf-8"), (b"\xef\xbb\xbfcaf\xc3\xa9", "utf-8-sig"),
+    ("caf\u00e9".encode("utf-16"), "utf-16"), ("caf\u00e9 \u2013".encode("cp1252"), "cp1252")])
+def test_decode(data: bytes, encoding: str) -> None:
+    text, used = decode(data)
+    assert used == encoding and text.startswith("caf\u00e9")
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("empty.txt", b"", "empty"), ("blob.txt", b"\x00\x01\x02binary", "binary"),
+    ("sheet.xlsx", b"PK\x03\x04", "unsupported"), ("bad.pdf", b"%PDF-1.4 garbage", "PDF")])
+def test_bad_files_raise_input_error(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=reason):
+        read_document(path)
+
+
+def test_html_headings_and_items() -> None:
+    text = html_to_text("<h2>Why it matters?</h2><ul><li>One</li></ul>")
+    assert text.splitlines()[0] == "# Why it matters?" and "• One" in text
 
 
 # HTML tables -----------------------------------------------------------------------------------

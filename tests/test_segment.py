@@ -1,9 +1,10 @@
+"""The segment stage: cleaning, headings, sentences and list items, sections and speakers, ids."""
+
 import json
 from pathlib import Path
 
 from pipeline import segment as segment_stage
 from pipeline.io import ArgmineError
-from pipeline.readers import InputError, decode, html_to_text, read_document
 from pipeline.segment import _unique_ids, clean_text, discover, english_share, segment_text
 
 import pytest
@@ -60,24 +61,6 @@ def test_hard_wrapped_lines_are_joined() -> None:
     assert clean_text(raw) == "The alliance was founded in 1949 by twelve countries that wanted to deter an attack on Western Europe."
 
 
-@pytest.mark.parametrize("data, encoding", [
-    ("caf\u00e9".encode("utf-8"), "utf-8"), (b"\xef\xbb\xbfcaf\xc3\xa9", "utf-8-sig"),
-    ("caf\u00e9".encode("utf-16"), "utf-16"), ("caf\u00e9 \u2013".encode("cp1252"), "cp1252")])
-def test_decode(data: bytes, encoding: str) -> None:
-    text, used = decode(data)
-    assert used == encoding and text.startswith("caf\u00e9")
-
-
-@pytest.mark.parametrize("name, data, reason", [
-    ("empty.txt", b"", "empty"), ("blob.txt", b"\x00\x01\x02binary", "binary"),
-    ("sheet.xlsx", b"PK\x03\x04", "unsupported"), ("bad.pdf", b"%PDF-1.4 garbage", "PDF")])
-def test_bad_files_raise_input_error(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
-    path = tmp_path / name
-    path.write_bytes(data)
-    with pytest.raises(InputError, match=reason):
-        read_document(path)
-
-
 def test_discover_skips_hidden_and_ignored(tmp_path: Path) -> None:
     (tmp_path / "annotations").mkdir()
     (tmp_path / "annotations" / "README.md").write_text("x")
@@ -85,11 +68,6 @@ def test_discover_skips_hidden_and_ignored(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / ".argmineignore").write_text("annotations/\n")
     assert [p.name for p in discover(tmp_path)] == ["a.txt"]
-
-
-def test_html_headings_and_items() -> None:
-    text = html_to_text("<h2>Why it matters?</h2><ul><li>One</li></ul>")
-    assert text.splitlines()[0] == "# Why it matters?" and "• One" in text
 
 
 def test_doc_ids_are_unique_and_a_suffix_never_takes_another_files_stem(tmp_path: Path) -> None:
