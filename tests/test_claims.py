@@ -1,3 +1,5 @@
+"""The claims stage: attribution, stance features and models, the spaCy component, the stage's records."""
+
 import json
 import subprocess
 import sys

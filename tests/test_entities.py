@@ -1,3 +1,5 @@
+"""The entities stage: canonical ids for alliances, treaties, articles and places; the spaCy component."""
+
 import json
 from pathlib import Path
 

@@ -1,3 +1,5 @@
+"""JSON Lines in and out: schema checks, one-line errors naming file and line, safe slugs."""
+
 import json
 from pathlib import Path
 

@@ -1,3 +1,5 @@
+"""The themes stage: seeded, discovered and other themes, paragraph context, the taxonomy file, determinism."""
+
 import json
 import random
 import shutil
