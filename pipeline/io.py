@@ -89,13 +89,14 @@ def validate_record(record: dict[str, Any], name: str) -> None:
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
-def read_jsonl(path: Path, *, validate: bool = True) -> Iterator[dict[str, Any]]:
-    """Stream the records of a JSON Lines file, checking each against its schema."""
+def read_jsonl(path: Path, *, validate: bool = True, schema_name: str | None = None) -> Iterator[dict[str, Any]]:
+    """Stream the records of a JSON Lines file, checking each against its schema: the output
+    file's own, or ``schema_name`` (``"gold"`` for labelled claims)."""
     if not path.exists():
         stage = PRODUCED_BY.get(path.name)
         hint = f"; run `argmine {stage}` first" if stage else ""
         raise ArgmineError(f"{path}: missing{hint}")
-    name = _schema_name(path) if validate else None
+    name = schema_name or (_schema_name(path) if validate else None)
     # Undecodable bytes become lone surrogates here and are reported with their line number.
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):

@@ -72,9 +72,13 @@ class Example:
 
 
 def load_gold(path: Path) -> list[dict[str, Any]]:
+    """The gold records of ``path``, each checked against the gold schema (fields and labels)."""
     if not path.exists():
         raise ArgmineError(f"{path}: gold file not found")
-    return list(read_jsonl(path, validate=False))
+    records = list(read_jsonl(path, schema_name="gold"))
+    if not records:
+        raise ArgmineError(f"{path}: no gold records")
+    return records
 
 
 @dataclass
@@ -97,11 +101,11 @@ def align_gold(gold: list[dict[str, Any]], out: Path, nlp: Language,
     texts = {d["doc_id"]: d["text"] for d in read_jsonl(out / "documents.jsonl")}
     cache = ParseCache(out, nlp)
     docs: dict[str, Any] = {}
-    aligned, misaligned = [], 0
+    aligned, misaligned = [], []
     for record in gold:
         seg = segments.get(record["sent_id"])
         if seg is None or seg["text"] != record["text"]:
-            misaligned += 1
+            misaligned.append(record["sent_id"])
             continue
         if seg["doc_id"] not in docs:
             docs[seg["doc_id"]] = cache.load(texts[seg["doc_id"]])
@@ -111,7 +115,8 @@ def align_gold(gold: list[dict[str, Any]], out: Path, nlp: Language,
         raise ArgmineError(f"none of the {len(gold)} gold records matches a segment of the texts segmented into "
                            f"{out} (by sent_id and text): is the texts folder the one the gold labels?")
     if misaligned:
-        warn(f"{misaligned} gold records do not match a segment (sent_id and text) and were left out")
+        shown = ", ".join(misaligned[:5]) + (", ..." if len(misaligned) > 5 else "")
+        warn(f"{len(misaligned)} gold records do not match a segment (sent_id and text) and were left out: {shown}")
     return aligned
 
 
@@ -156,6 +161,8 @@ def load_gold_set(folder: Path, nlp: Language, *, model: str | None = None, root
         topics = json.loads(topics_path.read_text("utf-8"))
     except (OSError, ValueError) as err:
         raise ArgmineError(f"{topics_path}: cannot read the topics of the gold set ({err})") from None
+    if not isinstance(topics, dict) or not all(isinstance(t, str) and t.strip() for t in topics.values()):
+        raise ArgmineError(f"{topics_path}: expected an object of doc_id to topic, each topic a non-empty string")
     work = labelled_work(folder / "texts", root)
     segment_stage.run(folder / "texts", work, model=model, warn=warn)
     aligned = align_gold(load_gold(folder / "claims.jsonl"), work, nlp, warn)

@@ -194,3 +194,31 @@ def test_extra_gold_documents_train_every_fold_but_are_never_tested(nlp) -> None
     also = [replace(e, group="other-" + e.group) for e in examples]
     result = stance_lodo(examples, [], also=also)
     assert result["n"] == len(examples) and result["folds"] == sorted({e.group for e in examples})
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda r: {**r, "stance": "against"}, r"line 2: stance: 'against' is not one of"),
+    (lambda r: {k: v for k, v in r.items() if k != "stance"}, r"line 2: record: 'stance' is a required property"),
+    (lambda r: {**r, "stance": None}, r"line 2: stance: None is not of type"),
+    (lambda r: {k: v for k, v in r.items() if k != "sent_id"}, r"line 2: record: 'sent_id' is a required property"),
+])
+def test_a_bad_gold_record_is_named_by_file_and_line(nlp, tmp_path: Path, change, problem: str) -> None:
+    folder = _gold_set(tmp_path / "set", {"tolls": "road tolls", "solar": "solar subsidies"})
+    records = [json.loads(line) for line in (folder / "claims.jsonl").read_text("utf-8").splitlines()]
+    records[1] = change(records[1])
+    (folder / "claims.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    with pytest.raises(ArgmineError, match=problem):
+        load_gold_set(folder, nlp, root=folder / "work")
+
+
+@pytest.mark.parametrize("topics, claims, problem", [
+    ({"tolls": None, "solar": "solar subsidies"}, None, r"topics.json: expected an object of doc_id to topic"),
+    ({"tolls": "road tolls", "solar": "solar subsidies"}, "", r"claims.jsonl: no gold records"),
+])
+def test_empty_gold_and_a_null_topic_are_clear_errors(nlp, tmp_path: Path, topics, claims, problem: str) -> None:
+    folder = _gold_set(tmp_path / "set", {"tolls": "road tolls", "solar": "solar subsidies"})
+    (folder / "topics.json").write_text(json.dumps(topics), "utf-8")
+    if claims is not None:
+        (folder / "claims.jsonl").write_text(claims, "utf-8")
+    with pytest.raises(ArgmineError, match=problem):
+        load_gold_set(folder, nlp, root=folder / "work")
