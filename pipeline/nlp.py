@@ -9,8 +9,13 @@ stage parses, later stages and reruns load.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import threading
+import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -215,12 +220,42 @@ class ParseCache:
         n_process = max(1, min(workers, sum(map(len, texts)) // MIN_CHARS_PER_WORKER))
         self.folder.mkdir(parents=True, exist_ok=True)
         pieces = [chunks(text) if len(text) > LONG_TEXT else [text] for text in texts]
-        parsed = self.nlp.pipe((p for parts in pieces for p in parts), n_process=n_process, batch_size=8)
-        for text, parts in zip(texts, pieces):
-            docs = [next(parsed) for _ in parts]
-            doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
-            path = self._path(text)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            DocBin(docs=[doc], store_user_data=False).to_disk(tmp)
-            os.replace(tmp, path)
-            yield doc
+        with _interruptible(n_process > 1):
+            parsed = self.nlp.pipe((p for parts in pieces for p in parts), n_process=n_process, batch_size=8)
+            for text, parts in zip(texts, pieces):
+                docs = [next(parsed) for _ in parts]
+                doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+                path = self._path(text)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                DocBin(docs=[doc], store_user_data=False).to_disk(tmp)
+                os.replace(tmp, path)
+                yield doc
+
+
+@contextmanager
+def _interruptible(workers: bool) -> Iterator[None]:
+    """Let Ctrl-C stop a parse with worker processes at once and quietly.
+
+    spaCy's pipe waits for its workers when interrupted, and a worker blocked on a full pipe
+    never ends; each worker also prints its own traceback. So on SIGINT the workers (forked
+    with this handler) leave silently, and the parent ends them before raising KeyboardInterrupt.
+    """
+    if not workers or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    parent = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != parent:
+            os._exit(130)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\[W127\]")  # "not all workers completed": we ended them
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
