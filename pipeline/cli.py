@@ -35,6 +35,19 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _one_writer(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command that writes into ``out`` while holding that folder (one writer at a time)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .incremental import exclusive
+
+        with exclusive(kwargs["out"]):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _warn(message: str) -> None:
     click.echo(f"argmine: {message}", err=True)
 
@@ -104,6 +117,7 @@ def main() -> None:
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
 @quiet_option
 @_user_errors
+@_one_writer
 def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes: int, quiet: bool) -> None:
     """Read CORPUS (a folder or a file) and split it into segments.
 
@@ -125,6 +139,7 @@ def segment(corpus: Path, out: Path, model: str | None, workers: int, max_bytes:
 @model_option
 @quiet_option
 @_user_errors
+@_one_writer
 def entities(out: Path, model: str | None, quiet: bool) -> None:
     """Tag alliances, treaties, articles and places in the segments of OUT.
 
@@ -144,6 +159,7 @@ def entities(out: Path, model: str | None, quiet: bool) -> None:
 @model_option
 @quiet_option
 @_user_errors
+@_one_writer
 def claims(out: Path, topic: str, stance_model: Path | None, model: str | None, quiet: bool) -> None:
     """Classify every sentence of OUT as pro, con or neutral toward --topic.
 
@@ -165,6 +181,7 @@ def claims(out: Path, topic: str, stance_model: Path | None, model: str | None, 
 @model_option
 @quiet_option
 @_user_errors
+@_one_writer
 def themes(out: Path, taxonomy: Path | None, model: str | None, quiet: bool) -> None:
     """Group the pro and con claims of OUT into seeded and discovered themes.
 
@@ -180,6 +197,7 @@ def themes(out: Path, taxonomy: Path | None, model: str | None, quiet: bool) -> 
 @main.command()
 @dir_argument
 @_user_errors
+@_one_writer
 def report(out: Path) -> None:
     """Write OUT/report.html from the JSONL files in OUT and print a summary.
 
@@ -215,6 +233,8 @@ def _print_summary(out: Path) -> None:
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Skip larger files.")
 @quiet_option
 @click.pass_context
+@_user_errors
+@_one_writer
 def run(ctx: click.Context, corpus: Path, out: Path, topic: str, stance_model: Path | None, taxonomy: Path | None,
         model: str | None, workers: int, max_bytes: int, quiet: bool) -> None:
     """Run every stage on CORPUS into --out.

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +21,13 @@ from typing import Any
 
 from .io import ArgmineError, Progress, count_records, documents_with_segments, write_json
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, and no guard against two runs in one folder
+    fcntl = None  # type: ignore[assignment]
+
 _BLOCK = 1 << 20
+_HELD: set[Path] = set()  # the output folders this process holds (``run`` calls the stages)
 
 
 def digest(data: bytes | str) -> str:
@@ -159,3 +166,26 @@ def per_document(out: Path, cache: RecordCache, compute: Callable[[dict[str, Any
             records = compute(document, segments)
             cache.put(key, records)
         yield from records
+
+
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold ``out`` for this process: a second argmine process writing there at the same time
+    would interleave its stages with ours and leave one run's files under the other's name."""
+    key = out.resolve()
+    if fcntl is None or key in _HELD:
+        yield
+        return
+    lock = out / ".cache" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArgmineError(f"{out}: another argmine process is writing here; wait for it to end") from None
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -221,3 +223,21 @@ def test_a_stage_refuses_inputs_written_before_their_own_inputs_changed(first_ru
     assert f"argmine claims {out}" in result.output and (out / "themes.jsonl").read_bytes() == before
     assert CliRunner().invoke(main, ["claims", str(out)]).exit_code == 0
     assert CliRunner().invoke(main, ["themes", str(out)]).exit_code == 0
+
+
+def test_a_second_process_writing_into_the_same_folder_is_refused(first_run) -> None:
+    _, out = first_run
+    before = snapshot(out)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from pipeline.incremental import exclusive\n"
+        "with exclusive(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(30)"), str(out)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = CliRunner().invoke(main, ["themes", str(out)])
+        assert result.exit_code == 1 and "another argmine process is writing here" in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(out) == before
+    assert CliRunner().invoke(main, ["themes", str(out)]).exit_code == 0  # free again
