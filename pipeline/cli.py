@@ -42,7 +42,8 @@ def _one_writer(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .incremental import exclusive
 
-        with exclusive(kwargs["out"]):
+        # The commands that read a corpus create their output folder; the others need it.
+        with exclusive(kwargs["out"], create="corpus" in kwargs):
             return func(*args, **kwargs)
 
     return wrapper

@@ -69,6 +69,26 @@ def code_version() -> str:
     return fingerprint([(p.relative_to(root).as_posix(), file_digest(p)) for p in files], libraries)
 
 
+def refuse_stale(out: Path, files: dict[str, str]) -> None:
+    """Raise ``ArgmineError`` when one of ``files`` ({name in ``out``: its digest}) was written by
+    a stage from files that have changed since (claims from before the texts were segmented
+    again): whatever reads it would mix two runs."""
+    for name, current in files.items():
+        for path in sorted((out / ".cache" / "stages").glob("*.json")):
+            try:
+                writer = json.loads(path.read_text("utf-8"))
+                wrote_it = writer["outputs"].get(name) == current
+                sources = dict(writer.get("inputs", {}))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # a damaged stamp only costs the check
+            if not wrote_it:
+                continue
+            for source, digest_then in sorted(sources.items()):
+                if file_digest_or_none(out / source) not in (None, digest_then):
+                    raise ArgmineError(f"{out / name}: from an earlier run ({source} has changed since "
+                                       f"`argmine {path.stem}` wrote it); run `argmine {path.stem} {out}` again")
+
+
 class StageStamp:
     """What one stage's last successful run read and wrote: ``OUT/.cache/stages/<stage>.json``."""
 
@@ -94,22 +114,8 @@ class StageStamp:
             return None
 
     def check_sources(self) -> None:
-        """Refuse an input that an earlier stage wrote from files that have changed since (claims
-        from before the texts were segmented again): the stage would mix two runs."""
-        for name, current in self.inputs.items():
-            for path in sorted(self.path.parent.glob("*.json")):
-                try:
-                    writer = json.loads(path.read_text("utf-8"))
-                    wrote_it = writer["outputs"].get(name) == current
-                    sources = dict(writer.get("inputs", {}))
-                except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                    continue  # a damaged stamp only costs the check
-                if not wrote_it:
-                    continue
-                for source, digest_then in sorted(sources.items()):
-                    if file_digest_or_none(self.out / source) not in (None, digest_then):
-                        raise ArgmineError(f"{self.out / name}: from an earlier run ({source} has changed since "
-                                           f"`argmine {path.stem}` wrote it); run `argmine {path.stem} {self.out}` again")
+        """Refuse an input in OUT that is left from an earlier run (see ``refuse_stale``)."""
+        refuse_stale(self.out, self.inputs)
 
     def save(self, counts: dict[str, Any], warnings: Iterable[str] = ()) -> None:
         write_json(self.path, {"key": self.key, "outputs": {p.name: file_digest(p) for p in self.outputs},
@@ -169,11 +175,15 @@ def per_document(out: Path, cache: RecordCache, compute: Callable[[dict[str, Any
 
 
 @contextmanager
-def exclusive(out: Path) -> Iterator[None]:
+def exclusive(out: Path, *, create: bool) -> Iterator[None]:
     """Hold ``out`` for this process: a second argmine process writing there at the same time
-    would interleave its stages with ours and leave one run's files under the other's name."""
+    would interleave its stages with ours and leave one run's files under the other's name.
+
+    create: make ``out`` if missing (segment, run); otherwise a missing folder is left to the
+    stage to report, and not created.
+    """
     key = out.resolve()
-    if fcntl is None or key in _HELD:
+    if fcntl is None or key in _HELD or not (create or out.is_dir()):
         yield
         return
     lock = out / ".cache" / "lock"

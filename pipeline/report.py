@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from . import __version__
-from .incremental import StageStamp
+from .incremental import StageStamp, file_digest, refuse_stale
 from .io import LABELS, OTHER, PRODUCED_BY, AtomicWriter, ArgmineError, read_jsonl
 
 STANCE_COLOURS = {"pro": "#2166ac", "con": "#c4493a", "neutral": "#a8adb3"}
@@ -55,7 +55,9 @@ def load_frames(out: Path) -> dict[str, pd.DataFrame]:
     """
     if not (out / "documents.jsonl").is_file():
         raise ArgmineError(f"{out}: no documents.jsonl here; run `argmine segment CORPUS --out {out}` first")
-    records = {name: list(read_jsonl(out / f"{name}.jsonl")) for name in _FILES if (out / f"{name}.jsonl").exists()}
+    present = [name for name in _FILES if (out / f"{name}.jsonl").exists()]
+    refuse_stale(out, {f"{name}.jsonl": file_digest(out / f"{name}.jsonl") for name in present})
+    records = {name: list(read_jsonl(out / f"{name}.jsonl")) for name in present}
     for name, source, command in _SOURCES:
         if name in records and source in records:
             known = {r["sent_id"] for r in records[source]}

@@ -221,6 +221,8 @@ def test_a_stage_refuses_inputs_written_before_their_own_inputs_changed(first_ru
     result = CliRunner().invoke(main, ["themes", str(out)])  # claims.jsonl is from the old segments
     assert result.exit_code == 1 and "claims.jsonl: from an earlier run (documents.jsonl has changed" in result.output
     assert f"argmine claims {out}" in result.output and (out / "themes.jsonl").read_bytes() == before
+    shown = CliRunner().invoke(main, ["show", "claims", str(out)])
+    assert shown.exit_code == 1 and ".jsonl: from an earlier run" in shown.output
     assert CliRunner().invoke(main, ["claims", str(out)]).exit_code == 0
     assert CliRunner().invoke(main, ["themes", str(out)]).exit_code == 0
 
@@ -230,7 +232,7 @@ def test_a_second_process_writing_into_the_same_folder_is_refused(first_run) -> 
     before = snapshot(out)
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pathlib import Path; from pipeline.incremental import exclusive\n"
-        "with exclusive(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(30)"), str(out)],
+        "with exclusive(Path(sys.argv[1]), create=False):\n    print('held', flush=True); time.sleep(30)"), str(out)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
