@@ -435,8 +435,8 @@ def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], extern
         f"Regularisation C = {model.C}, chosen from {list(C_GRID)} by the macro-F1 of cross-validation "
         f"by document (at most {INNER_FOLDS} folds) on the labelled training documents.", "",
         "## Training data", "",
-        f"- Gold labels of the bundled corpus: `{gold}` ({counts.get('corpus', 0)} sentences, classes balanced "
-        "by sample weight; see corpus/annotations/README.md).",
+        f"- Gold labels: `{gold}` ({counts.get('corpus', 0)} sentences, classes balanced by sample weight; "
+        "the README beside it says how they were made).",
     ]
     if extra_gold:
         lines.append(f"- Labelled texts on topics of their own, {', '.join(f'`{folder}`' for folder in extra_gold)} "
@@ -501,7 +501,8 @@ def model_card(model: StanceModel, *, gold: Path, extra_gold: list[Path], extern
                       f"- objective, mean of (a) and (b): {held['objective']:.3f}"]
         lines += ["", f"Attribution accuracy {metrics['attribution']['accuracy']:.3f}."]
     else:
-        lines.append("- run `make evaluate`")
+        lines.append("- none yet: `argmine evaluate` with the same data and `--metrics` writes them "
+                     "(`make evaluate` for the bundled model)")
     lines += ["", "## Limits", "",
               "Trained on the few labelled documents listed above (and, if listed, crowd and debate arguments",
               "on other topics); on texts unlike them, expect figures nearer (c) than (a). The topic only",
