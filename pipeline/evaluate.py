@@ -18,7 +18,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from . import entities as entities_stage
 from . import segment as segment_stage
 from .claims import attributions
-from .io import LABELS, OTHER, read_jsonl, write_json
+from .io import LABELS, OTHER, ArgmineError, read_jsonl, write_json
 from .nlp import load_model as load_spacy
 from .stance import LexiconModel
 from .themes import ClaimText, ThemeModel, default_taxonomy_path, load_taxonomy, paragraph_neighbours
@@ -233,6 +233,18 @@ def theme_metrics(aligned: list[GoldSentence], taxonomy: Path, topic: str,
             "other_share": float(np.mean([assigned[i] == OTHER for i in ids])) if ids else 0.0}
 
 
+def _refuse_shared_documents(sets: dict[str, list[Example]]) -> None:
+    """Each document in one gold set only: a document left out of training must not be trained
+    on under the other set's name."""
+    seen: dict[str, str] = {}
+    for name, examples in sets.items():
+        for doc in sorted({e.group for e in examples}):
+            if doc in seen:
+                raise ArgmineError(f"{name}: document {doc!r} is also in {seen[doc]}; a document left out for "
+                                   "testing would still be trained on, so each document belongs to one gold set")
+            seen[doc] = name
+
+
 def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root: Path | None,
         external: list[str], metrics_path: Path | None, model: str | None = None,
         external_weight: float = 0.0, stack_polarity: bool = True, extra_gold: list[Path] | None = None,
@@ -259,6 +271,7 @@ def run(gold_path: Path, corpus: Path, *, work: Path, topic: str, external_root:
     extra = external_examples(external_root, external, nlp) if external and external_root is not None else []
     gold_sets = [load_gold_set(folder, nlp, model=model, root=root, warn=warn) for folder in extra_gold or []]
     by_set = {str(gold_set.folder): gold_set.examples() for gold_set in gold_sets}
+    _refuse_shared_documents({str(gold_path): examples, **by_set})
     also = [e for set_examples in by_set.values() for e in set_examples]
     settings = {"external_weight": external_weight, "stack_polarity": stack_polarity}
     metrics["stance"] = stance_lodo(examples, extra, also=also, **settings)

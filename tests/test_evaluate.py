@@ -3,9 +3,12 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import write_gold
 from pipeline import evaluate
 from pipeline import segment as segment_stage
+from pipeline.io import ArgmineError
 from pipeline.nlp import load_model
 from pipeline.training import align_gold, corpus_examples, load_gold, load_gold_set
 
@@ -86,3 +89,14 @@ def test_each_extra_gold_set_is_scored_by_a_model_trained_without_it(tmp_path: P
     assert list(unseen["sets"]) == [str(first), str(second)]
     assert trained_on == [{"tolls-a", "tolls-b", "tolls-c", "solar-b"}, {"tolls-a", "tolls-b", "tolls-c", "solar-a"}]
     assert sum(map(sum, unseen["model"]["confusion"]["matrix"])) == 6
+
+
+def test_a_document_in_two_gold_sets_is_refused(tmp_path: Path) -> None:
+    corpus, extra = tmp_path / "corpus", tmp_path / "extra"
+    _write(corpus, CORPUS, tmp_path / "corpus-claims.jsonl")
+    _write(extra / "texts", {"tolls-a.md": CORPUS["tolls-a.md"], **EXTRA}, extra / "claims.jsonl")
+    (extra / "topics.json").write_text(json.dumps({"tolls-a": "road tolls", "solar-a": "solar subsidies",
+                                                   "solar-b": "solar subsidies"}))
+    with pytest.raises(ArgmineError, match=r"document 'tolls-a' is also in .*corpus-claims.jsonl"):
+        evaluate.run(tmp_path / "corpus-claims.jsonl", corpus, work=tmp_path / "work", topic="road tolls",
+                     external_root=None, external=[], metrics_path=None, extra_gold=[extra], warn=lambda message: None)
