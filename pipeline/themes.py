@@ -114,9 +114,15 @@ def load_taxonomy(path: Path, *, topic: str | None = None, warn: Callable[[str],
         raise ArgmineError(f"{path}: not a taxonomy ({err}); {expected}") from None
     if not all(isinstance(t["seeds"], list) for t in data["themes"]):
         raise ArgmineError(f"{path}: a theme's seeds must be a list of terms; {expected}")
+    for theme in themes:
+        if not any(any(ch.isalnum() for ch in seed) for seed in theme.seeds):
+            raise ArgmineError(f"{path}: theme {theme.theme_id!r} has no seed term (a word or phrase); {expected}")
     ids = [t.theme_id for t in themes]
     if len(set(ids)) != len(ids):
         raise ArgmineError(f"{path}: two themes share an id")
+    labels = [t.label.strip().casefold() for t in themes]
+    if len(set(labels)) != len(labels) or OTHER in labels:
+        raise ArgmineError(f"{path}: each theme needs a label of its own, and not 'other' (the stage's own theme)")
     if OTHER in ids or any(re.fullmatch(r"t\d+", i) for i in ids):
         raise ArgmineError(f"{path}: theme ids 'other' and t01, t02, ... are kept for the stage's own themes")
     topics = data.get("topics") or []

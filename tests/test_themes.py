@@ -188,6 +188,14 @@ def test_taxonomy_errors_are_clear(tmp_path: Path) -> None:
         path.write_text(json.dumps({"themes": [{"id": reserved, "label": "x", "seeds": ["x"]}]}))
         with pytest.raises(ArgmineError, match="kept for the stage"):
             load_taxonomy(path)
+    for themes, problem in [([{"label": "x", "seeds": []}], "no seed term"),
+                            ([{"label": "x", "seeds": [" ", "--"]}], "no seed term"),
+                            ([{"id": "a", "label": "Costs", "seeds": ["x"]}, {"id": "b", "label": "costs", "seeds": ["y"]}],
+                             "a label of its own"),
+                            ([{"id": "misc", "label": "Other", "seeds": ["x"]}], "a label of its own")]:
+        path.write_text(json.dumps({"themes": themes}))
+        with pytest.raises(ArgmineError, match=problem):
+            load_taxonomy(path)
     path.write_bytes(b'{"themes": [{"label": "caf\xe9", "seeds": []}]}')
     with pytest.raises(ArgmineError, match="cannot read"):
         load_taxonomy(path)
