@@ -9,17 +9,19 @@ component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .features import Features, default_lexicon, holder_phrase, reporting_frames, sentence_features
 from .incremental import RecordCache, StageStamp, file_digest_or_none, per_document
-from .io import LABELS, MODEL_CONFIG, ArgmineError, Progress, no_progress, write_jsonl
+from .io import LABELS, MODEL_CONFIG, ArgmineError, Progress, no_progress, read_jsonl, write_jsonl
 from .nlp import ParseCache, load_model as load_spacy, resolve_tag
 
 if TYPE_CHECKING:
@@ -177,8 +179,18 @@ def stance_model_dir(path: Path | None, warn: Callable[[str], None] = print) -> 
     return path
 
 
+_TOPIC_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def topic_unmentioned(topic: str, texts: Iterable[str]) -> bool:
+    """Whether no text names a content word of ``topic`` (its stem: "alliances" as "allian"): a
+    likely mistaken --topic, since stance is read toward words the texts never use."""
+    stems = {w[:max(4, len(w) - 2)] for w in _TOPIC_WORD.findall(topic.lower()) if w not in STOP_WORDS}
+    return bool(stems) and not any(stem in text.lower() for text in texts for stem in stems)
+
+
 def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = None,
-        progress: Progress = no_progress) -> dict[str, Any]:
+        progress: Progress = no_progress, warn: Callable[[str], None] = print) -> dict[str, Any]:
     """Classify every sentence and list item of ``out`` with the stance model in ``model_dir``
     (None: the cue-lexicon baseline; see ``stance_model_dir``); return counts by stance.
 
@@ -195,6 +207,9 @@ def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = No
     if (last := stamp.fresh()) is not None:
         return {**last["counts"], "up_to_date": True}
     stamp.check_sources()
+    if topic_unmentioned(topic, (d["text"] for d in read_jsonl(out / "documents.jsonl"))):
+        warn(f"no text in {out} names the topic {topic!r}: stance is read toward it all the same; "
+             "check --topic")
     stance_model = _load_classifier(model_dir)
     cache = ParseCache(out, load_spacy(model, parse=False), model=model)
 

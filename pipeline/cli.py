@@ -173,7 +173,7 @@ def claims(out: Path, topic: str, stance_model: Path | None, model: str | None, 
 
     model_dir = stage.stance_model_dir(stance_model, warn=_warn)
     _echo_counts("claims", stage.run(out, topic=topic, model_dir=model_dir, model=model,
-                                     progress=_progress(quiet)))
+                                     progress=_progress(quiet), warn=_warn))
 
 
 @main.command()

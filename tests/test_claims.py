@@ -1,14 +1,17 @@
 """The claims stage: attribution, stance features and models, the spaCy component, the stage's records."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from pipeline.claims import attribution
+from pipeline.cli import main
 from pipeline.features import sentence_features
 from pipeline.stance import LABELS, LexiconModel, StanceModel
 
@@ -138,3 +141,20 @@ def test_loading_a_pipeline_does_not_import_the_stance_model_code() -> None:
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_a_topic_no_text_names_is_flagged() -> None:
+    from pipeline.claims import topic_unmentioned
+
+    texts = ["Critics warn that alliances entangle us.", "Road tolls cut traffic."]
+    assert not topic_unmentioned("security alliances", texts)
+    assert not topic_unmentioned("a road toll", texts)
+    assert topic_unmentioned("quantum chromodynamics", texts)
+    assert not topic_unmentioned("the", texts)  # nothing to look for: no warning
+
+
+def test_the_claims_stage_warns_of_a_topic_no_text_names(tiny_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(tiny_run, out)
+    result = CliRunner().invoke(main, ["claims", str(out), "--topic", "quantum chromodynamics"])
+    assert result.exit_code == 0 and "names the topic 'quantum chromodynamics'" in result.output
