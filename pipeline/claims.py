@@ -10,6 +10,7 @@ component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -102,7 +103,8 @@ class ClaimAnnotator:
     """Sets stance, scores, cues and holder on every sentence of a doc.
 
     topic: what the stance is taken toward.
-    model_dir: a folder written by ``argmine train``; None uses the cue-lexicon model.
+    model_dir: a folder written by ``argmine train``; None, the model the CLI would use (see
+    ``stance_model_dir``); ``"lexicon"``, the cue-lexicon baseline.
 
     The model is loaded on first use, so that a pipeline saved with ``nlp.to_disk`` loads its own
     copy of the weights (``from_disk``) wherever it is, not ``model_dir`` relative to where it runs.
@@ -119,7 +121,9 @@ class ClaimAnnotator:
     def classifier(self) -> Classifier:
         # Not ``model``: spaCy takes a component's ``model`` for a thinc model and reads it on load.
         if self._model is None:
-            self._model = _load_classifier(Path(self.model_dir) if self.model_dir else None)
+            chosen = stance_model_dir(Path(self.model_dir) if self.model_dir else None,
+                                      warn=lambda message: warnings.warn(message, stacklevel=3))
+            self._model = _load_classifier(chosen)
         return self._model
 
     def __call__(self, doc: Doc) -> Doc:
@@ -132,7 +136,7 @@ class ClaimAnnotator:
         return doc
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        if self.model_dir is not None and hasattr(self.classifier, "save"):
+        if hasattr(self.classifier, "save"):  # the baseline has no weights to keep
             self.classifier.save(Path(path))
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":

@@ -90,6 +90,11 @@ def test_spacy_component_on_a_users_own_pipeline() -> None:
     sents = list(doc.sents)
     assert sents[0]._.stance == "con" and sents[0]._.attributed_to == "critics"
     assert set(sents[1]._.stance_scores) == set(LABELS)
+    # Without model_dir the component uses the model the CLI would, "lexicon" the baseline.
+    assert custom.get_pipe("argmine_claims").classifier.name.startswith("argmine-stance-")
+    custom.remove_pipe("argmine_claims")
+    custom.add_pipe("argmine_claims", config={"topic": "alliances", "model_dir": "lexicon"})
+    assert isinstance(custom.get_pipe("argmine_claims").classifier, LexiconModel)
 
 
 
