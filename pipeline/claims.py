@@ -190,7 +190,7 @@ def topic_unmentioned(topic: str, texts: Iterable[str]) -> bool:
     """Whether no text names a content word of ``topic`` (its stem: "alliances" as "allian"): a
     likely mistaken --topic, since stance is read toward words the texts never use."""
     stems = {w[:max(4, len(w) - 2)] for w in _TOPIC_WORD.findall(topic.lower()) if w not in STOP_WORDS}
-    return bool(stems) and not any(stem in text.lower() for text in texts for stem in stems)
+    return bool(stems) and not any(stem in lowered for lowered in map(str.lower, texts) for stem in stems)
 
 
 def run(out: Path, *, topic: str, model_dir: Path | None, model: str | None = None,

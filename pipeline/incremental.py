@@ -73,20 +73,24 @@ def refuse_stale(out: Path, files: dict[str, str]) -> None:
     """Raise ``ArgmineError`` when one of ``files`` ({name in ``out``: its digest}) was written by
     a stage from files that have changed since (claims from before the texts were segmented
     again): whatever reads it would mix two runs."""
+    writers: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+    for path in sorted((out / ".cache" / "stages").glob("*.json")):
+        try:
+            stamp = json.loads(path.read_text("utf-8"))
+            writers.append((path.stem, dict(stamp["outputs"]), dict(stamp.get("inputs", {}))))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # a damaged stamp only costs the check
+    digests = dict(files)  # each file hashed once, however many stages read it
     for name, current in files.items():
-        for path in sorted((out / ".cache" / "stages").glob("*.json")):
-            try:
-                writer = json.loads(path.read_text("utf-8"))
-                wrote_it = writer["outputs"].get(name) == current
-                sources = dict(writer.get("inputs", {}))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                continue  # a damaged stamp only costs the check
-            if not wrote_it:
+        for stage, outputs, sources in writers:
+            if outputs.get(name) != current:
                 continue
             for source, digest_then in sorted(sources.items()):
-                if file_digest_or_none(out / source) not in (None, digest_then):
+                if source not in digests:
+                    digests[source] = file_digest_or_none(out / source)
+                if digests[source] not in (None, digest_then):
                     raise ArgmineError(f"{out / name}: from an earlier run ({source} has changed since "
-                                       f"`argmine {path.stem}` wrote it); run `argmine {path.stem} {out}` again")
+                                       f"`argmine {stage}` wrote it); run `argmine {stage} {out}` again")
 
 
 class StageStamp:
