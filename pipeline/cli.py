@@ -41,8 +41,12 @@ def _one_writer(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .incremental import exclusive
+        from .segment import refuse_output_among_texts
 
-        # The commands that read a corpus create their output folder; the others need it.
+        # The commands that read a corpus create their output folder; the others need it. A
+        # wrong folder is refused before the lock leaves anything in it.
+        if "corpus" in kwargs:
+            refuse_output_among_texts(kwargs["corpus"], kwargs["out"])
         with exclusive(kwargs["out"], create="corpus" in kwargs):
             return func(*args, **kwargs)
 
@@ -218,9 +222,11 @@ def _print_summary(out: Path) -> None:
 
     counts = summary(out)
     claims_by = counts["claims"]
-    click.echo(f"{counts['documents']} documents, {counts['segments']} segments, "
-               f"claims: {claims_by['pro']} pro / {claims_by['con']} con / {claims_by['neutral']} neutral, "
-               f"{counts['themes']} themes")
+    # A stage not yet run is said so, not counted as zero.
+    claims = (f"claims: {claims_by['pro']} pro / {claims_by['con']} con / {claims_by['neutral']} neutral"
+              if "claims" in counts["present"] else "claims: not run yet")
+    themes = f"{counts['themes']} themes" if "themes" in counts["present"] else "themes: not run yet"
+    click.echo(f"{counts['documents']} documents, {counts['segments']} segments, {claims}, {themes}")
 
 
 @main.command()

@@ -89,9 +89,11 @@ def _counts(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     }
 
 
-def summary(out: Path) -> dict[str, object]:
-    """Counts for the closing line of a run: documents, segments, claims by stance, themes."""
-    return _counts(load_frames(out))
+def summary(out: Path) -> dict[str, Any]:
+    """Counts for the closing line of a run: documents, segments, claims by stance, themes; and
+    under ``present`` the stages whose files the folder holds."""
+    frames = load_frames(out)
+    return {**_counts(frames), "present": sorted(frames)}
 
 
 class _Run:

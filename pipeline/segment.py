@@ -365,6 +365,13 @@ def english_share(text: str, sample: int = 2000) -> float | None:
     return sum(w.lower() in STOP_WORDS for w in words) / len(words) if len(words) >= 40 else None
 
 
+def refuse_output_among_texts(corpus: Path, out: Path) -> None:
+    """Refuse an ``out`` that is the ``corpus`` folder itself: its outputs would be read as texts."""
+    if corpus.is_dir() and out.resolve() == corpus.resolve():
+        raise ArgmineError(f"{out}: the outputs would go among the texts they are read from; name another "
+                           "folder with --out (one inside the texts folder is fine)")
+
+
 def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
         max_bytes: int = DEFAULT_MAX_BYTES, warn: Callable[[str], None] = print,
         progress: Progress = no_progress) -> dict[str, Any]:
@@ -373,9 +380,7 @@ def run(corpus: Path, out: Path, *, model: str | None = None, workers: int = 1,
     Nothing is done when the files, settings and code are as at the last run (the counts say
     ``up_to_date``); otherwise only documents whose text is new are parsed and segmented.
     """
-    if corpus.is_dir() and out.resolve() == corpus.resolve():
-        raise ArgmineError(f"{out}: the outputs would go among the texts they are read from; name another "
-                           "folder with --out (one inside the texts folder is fine)")
+    refuse_output_among_texts(corpus, out)
     paths = discover(corpus, out)
     tag = resolve_tag(model)
     documents_path, sentences_path = out / "documents.jsonl", out / "sentences.jsonl"

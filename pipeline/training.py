@@ -395,6 +395,7 @@ def run(gold: Path, corpus: Path, model_dir: Path, *, topic: str, extra_gold: li
     examples += also
     extra = external_examples(external_root, external, nlp) if external else []
     counts.update({name: sum(e.group == name for e in extra) for name in external})
+    stack_polarity = stack_polarity and bool(extra)  # the model's record says what it was: nothing stacks without them
     stance_model = fit(examples + extra, calibrate_on=examples, external_weight=external_weight,
                        stack_polarity=stack_polarity)
     hashed = [gold, *(folder / name for folder in extra_gold for name in ("claims.jsonl", "topics.json")),

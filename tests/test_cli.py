@@ -105,6 +105,7 @@ def test_train_writes_a_named_deterministic_model_without_pickle(tmp_path: Path,
     first, second = train("m1"), train("m2")
     assert re.fullmatch(r"argmine-stance-\d+\.\d+\.\d+\+[0-9a-f]{8}", first["name"]) and first == second
     assert Path("m1/weights.npz").read_bytes() == Path("m2/weights.npz").read_bytes()
+    assert first["meta"]["stack_polarity"] is False and "polarity" not in first  # no public data to stack
     card = Path("m1/README.md").read_text("utf-8")
     assert first["name"] in card and f"Gold labels: `{gold}`" in card and "bundled corpus" not in card
     assert train("m4", topic="congestion charging")["name"] != first["name"]  # the same data, other settings

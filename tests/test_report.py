@@ -135,6 +135,15 @@ def test_report_works_without_the_optional_files(run_copy: Path) -> None:
     assert "<code>argmine claims</code>" in page
 
 
+def test_show_summary_says_which_stages_have_not_run(run_copy: Path) -> None:
+    for name in ("themes", "claims"):
+        (run_copy / f"{name}.jsonl").unlink()
+        result = CliRunner().invoke(main, ["show", "summary", str(run_copy)])
+        assert result.exit_code == 0, result.output
+        assert "themes: not run yet" in result.output and "0 themes" not in result.output
+    assert "claims: not run yet" in result.output and "0 pro" not in result.output
+
+
 def test_report_and_show_refuse_a_folder_without_a_run(tmp_path: Path) -> None:
     for args in (["report", str(tmp_path / "none")], ["show", "summary", str(tmp_path)]):
         result = CliRunner().invoke(main, args)

@@ -3,11 +3,13 @@
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
+import pytest
+
 from pipeline import segment as segment_stage
+from pipeline.cli import main
 from pipeline.io import ArgmineError
 from pipeline.segment import _unique_ids, clean_text, discover, english_share, segment_text
-
-import pytest
 
 
 def records(out: Path, name: str) -> list[dict]:
@@ -141,6 +143,10 @@ def test_the_texts_folder_itself_as_output_is_a_clear_error(tmp_path: Path) -> N
     (tmp_path / "a.txt").write_text("Alliances deter aggression.\n", "utf-8")
     with pytest.raises(ArgmineError, match="outputs would go among the texts"):
         segment_stage.run(tmp_path, tmp_path / ".")
+    for args in (["segment"], ["run", "--topic", "alliances"]):  # refused before anything is written there
+        result = CliRunner().invoke(main, [*args, str(tmp_path), "--out", str(tmp_path)])
+        assert result.exit_code == 1 and "outputs would go among the texts" in result.output, result.output
+        assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
 def test_text_that_is_not_english_is_kept_with_a_warning_naming_it(tmp_path: Path) -> None:
