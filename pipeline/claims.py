@@ -9,13 +9,16 @@ component (``nlp.add_pipe("argmine_claims")``) that sets ``Span._.stance``,
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import srsly
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -31,8 +34,13 @@ if TYPE_CHECKING:
 CLAIM_KINDS = ("sentence", "list_item")
 DEFAULT_MODEL_DIR = Path("models/claims")
 # The model shipped with the project, beside this package: found when argmine runs from another folder.
-SHIPPED_MODEL_DIR = Path(__file__).resolve().parents[1] / DEFAULT_MODEL_DIR
+# The model shipped with argmine: models/claims of the checkout it runs from (an editable
+# install), else the copy a wheel puts inside the package (pyproject.toml maps it there).
+_CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[1] / DEFAULT_MODEL_DIR
+_WHEEL_MODEL_DIR = Path(__file__).resolve().parent / "shipped_model"
+SHIPPED_MODEL_DIR = _WHEEL_MODEL_DIR if (_WHEEL_MODEL_DIR / MODEL_CONFIG).exists() else _CHECKOUT_MODEL_DIR
 LEXICON = "lexicon"
+_BASELINE_MARK = "baseline.json"  # what a saved component that uses the baseline writes
 _PRONOUNS = {"they", "he", "she", "these", "those"}
 
 for _name in ("stance", "stance_scores", "cues", "attributed_to"):
@@ -106,8 +114,9 @@ class ClaimAnnotator:
     model_dir: a folder written by ``argmine train``; None, the model the CLI would use (see
     ``stance_model_dir``); ``"lexicon"``, the cue-lexicon baseline.
 
-    The model is loaded on first use, so that a pipeline saved with ``nlp.to_disk`` loads its own
-    copy of the weights (``from_disk``) wherever it is, not ``model_dir`` relative to where it runs.
+    The model is loaded on first use, so that a pipeline saved with ``nlp.to_disk`` (or
+    ``to_bytes``) loads its own copy of the weights, or its record of using the baseline, wherever
+    it is, not ``model_dir`` relative to where it runs.
     """
 
     def __init__(self, nlp: Language, name: str = "argmine_claims", *, topic: str = "security alliances",
@@ -121,6 +130,11 @@ class ClaimAnnotator:
     def classifier(self) -> Classifier:
         # Not ``model``: spaCy takes a component's ``model`` for a thinc model and reads it on load.
         if self._model is None:
+            if self.model_dir and self.model_dir != LEXICON and not (Path(self.model_dir) / MODEL_CONFIG).exists():
+                raise ArgmineError(f"{self.name}: model_dir {self.model_dir!r} holds no stance model (no "
+                                   f"{MODEL_CONFIG}; a relative folder is read from {Path.cwd()}); name a folder "
+                                   f"written by `argmine train`, leave model_dir out for the shipped model, or "
+                                   f"{LEXICON!r} for the baseline")
             chosen = stance_model_dir(Path(self.model_dir) if self.model_dir else None,
                                       warn=lambda message: warnings.warn(message, stacklevel=3))
             self._model = _load_classifier(chosen)
@@ -136,14 +150,31 @@ class ClaimAnnotator:
         return doc
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        if hasattr(self.classifier, "save"):  # the baseline has no weights to keep
-            self.classifier.save(Path(path))
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if hasattr(self.classifier, "save"):
+            self.classifier.save(path)
+        else:  # the baseline has no weights; saying so keeps a loaded copy from looking for a model
+            (path / _BASELINE_MARK).write_text(json.dumps({"model_dir": LEXICON}) + "\n", "utf-8")
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
-        if (Path(path) / MODEL_CONFIG).exists():
-            self.model_dir = str(path)
-            self._model = _load_classifier(Path(path))
+        path = Path(path)
+        if (path / MODEL_CONFIG).exists():
+            self._model = _load_classifier(path)
+        elif (path / _BASELINE_MARK).exists():
+            self._model = _load_classifier(None)
         return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return srsly.msgpack_dumps({p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "ClaimAnnotator":
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in srsly.msgpack_loads(data).items():
+                (Path(tmp) / name).write_bytes(content)
+            return self.from_disk(tmp)
 
 
 def _load_classifier(folder: Path | None) -> Classifier:

@@ -16,9 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import srsly
 from spacy.language import Language
 from spacy.pipeline import SpanRuler
-from spacy.pipeline.span_ruler import prioritize_new_ents_filter
+from spacy.pipeline.span_ruler import prioritize_existing_ents_filter, prioritize_new_ents_filter
 from spacy.tokens import Doc, Span
 
 from .incremental import RecordCache, StageStamp, per_document
@@ -68,7 +69,7 @@ class EntityTagger:
 
     article_owner: the treaty an article belongs to when its sentence names no other
         ("Article 5" alone is the North Atlantic Treaty's).
-    overwrite_ents: project patterns win over overlapping NER entities.
+    overwrite_ents: project patterns win over overlapping NER entities (else the NER's win).
     """
 
     def __init__(self, nlp: Language, name: str = "argmine_entities", *, article_owner: str = "nato",
@@ -77,9 +78,11 @@ class EntityTagger:
         self.nlp = nlp
         self.article_owner = article_owner
         self.ruler = SpanRuler(nlp, name=f"{name}_ruler", spans_key=None, annotate_ents=True,
-                               ents_filter=prioritize_new_ents_filter if overwrite_ents else None,
+                               ents_filter=prioritize_new_ents_filter if overwrite_ents
+                               else prioritize_existing_ents_filter,
                                overwrite=False, phrase_matcher_attr="ORTH")
         self.aliases: dict[str, str] = {}
+        self._pattern_ids: dict[str, str] = {}
         self.add_patterns(default_patterns())
         self.add_aliases(default_aliases())
 
@@ -89,6 +92,13 @@ class EntityTagger:
         # weights in them yet: switch them all off.
         with self.nlp.select_pipes(disable=self.nlp.pipe_names):
             self.ruler.add_patterns(list(patterns))
+        self._index_patterns()
+
+    def _index_patterns(self) -> None:
+        # A pattern's name found by the NER instead (overwrite_ents off, or another casing of
+        # it) still gets the pattern's id: one id per real-world thing.
+        self._pattern_ids = {_alias_key(p["pattern"]): p["id"] for p in self.ruler.patterns
+                             if isinstance(p["pattern"], str) and p.get("id") not in (None, "", "article")}
 
     def add_aliases(self, aliases: dict[str, list[str]]) -> None:
         for canonical, names in aliases.items():
@@ -104,7 +114,8 @@ class EntityTagger:
             return ent.id_
         if ent.id_ == "article":
             return self._article_id(ent)
-        return self.aliases.get(_alias_key(ent.text)) or slugify(_alias_key(ent.text), fallback="entity")
+        key = _alias_key(ent.text)
+        return self.aliases.get(key) or self._pattern_ids.get(key) or slugify(key, fallback="entity")
 
     def _article_id(self, ent: Span) -> str:
         """``<treaty>-article-<n>``: the treaty named after it or elsewhere in its sentence."""
@@ -141,21 +152,37 @@ class EntityTagger:
         doc.ents = ents
         return doc
 
+    def _alias_groups(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for alias, canonical in sorted(self.aliases.items()):
+            groups.setdefault(canonical, []).append(alias)
+        return groups
+
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.ruler.to_disk(path / "ruler")
-        groups: dict[str, list[str]] = {}
-        for alias, canonical in sorted(self.aliases.items()):
-            groups.setdefault(canonical, []).append(alias)
-        (path / "aliases.json").write_text(json.dumps(groups, indent=1, ensure_ascii=False), "utf-8")
+        (path / "aliases.json").write_text(json.dumps(self._alias_groups(), indent=1, ensure_ascii=False), "utf-8")
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "EntityTagger":
         path = Path(path)
         self.ruler.clear()
         self.ruler.from_disk(path / "ruler")
+        self._index_patterns()
         self.aliases = {}
         self.add_aliases(json.loads((path / "aliases.json").read_text("utf-8")))
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps({"ruler": self.ruler.to_bytes(), "aliases": self._alias_groups()})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "EntityTagger":
+        saved = srsly.msgpack_loads(data)
+        self.ruler.clear()
+        self.ruler.from_bytes(saved["ruler"])
+        self._index_patterns()
+        self.aliases = {}
+        self.add_aliases(saved["aliases"])
         return self
 
 

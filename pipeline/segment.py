@@ -241,11 +241,12 @@ def _bare_number(piece: str) -> bool:
     return any(ch.isdigit() for ch in piece) and not any(ch.isalpha() for ch in piece)
 
 
-def _after_colon(text: str, start: int, b: int) -> bool:
-    """Whether text[start:b], white space stripped from its end, ends in a colon (no copying)."""
+def _after_colon_or_bar(text: str, start: int, b: int) -> bool:
+    """Whether text[start:b], white space stripped from its end, ends in a colon or a table bar
+    (no copying)."""
     while b > start and text[b - 1].isspace():
         b -= 1
-    return b > start and text[b - 1] == ":"
+    return b > start and text[b - 1] in ":|"
 
 
 def _sentences_in(doc: Doc, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -257,12 +258,13 @@ def _sentences_in(doc: Doc, text: str, start: int, end: int) -> Iterator[tuple[i
     sents = list(span.sents) if span is not None else []
     bounds = [max(start, s.start_char) for s in sents] or [start]
     bounds[0] = start
-    # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces; the
-    # parser sometimes also cuts before a colon, comma, closing bracket or table bar, or a last
-    # number (the "140" of "fund project 140"): no sentence starts there, nor is one a bare number.
+    # A label cut off at its colon ("Sovereignty:") belongs to the sentence it introduces, a table
+    # cell to its row ("Steel | High"); the parser sometimes also cuts before a colon, comma,
+    # closing bracket or table bar, or a last number (the "140" of "fund project 140"): no
+    # sentence starts there, nor is one a bare number.
     nexts = bounds[1:] + [end]
     bounds = [b for i, (b, after) in enumerate(zip(bounds, nexts))
-              if i == 0 or not (_after_colon(text, start, b) or text[b:b + 1] in _CONTINUING
+              if i == 0 or not (_after_colon_or_bar(text, start, b) or text[b:b + 1] in _CONTINUING
                                 or _bare_number(text[b:after]))]
     for a, b in zip(bounds, bounds[1:] + [end]):
         b = min(b, end)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from pipeline.claims import attribution
 from pipeline.cli import main
 from pipeline.features import sentence_features
+from pipeline.io import ArgmineError
 from pipeline.stance import LABELS, LexiconModel, StanceModel
 
 
@@ -95,7 +97,30 @@ def test_spacy_component_on_a_users_own_pipeline() -> None:
     custom.remove_pipe("argmine_claims")
     custom.add_pipe("argmine_claims", config={"topic": "alliances", "model_dir": "lexicon"})
     assert isinstance(custom.get_pipe("argmine_claims").classifier, LexiconModel)
+    custom.remove_pipe("argmine_claims")
+    custom.add_pipe("argmine_claims", config={"topic": "alliances", "model_dir": "no/such/model"})
+    with pytest.raises(ArgmineError, match="argmine_claims: model_dir 'no/such/model' holds no stance model"):
+        custom("Alliances deter war.")
 
+
+
+def test_the_component_keeps_the_model_it_used_through_bytes_and_disk(tmp_path: Path) -> None:
+    from pipeline.claims import ClaimAnnotator
+    from pipeline.nlp import load_model
+
+    nlp = load_model()
+    root = Path(__file__).resolve().parents[1]
+    copy = tmp_path / "model"
+    shutil.copytree(root / "models" / "claims", copy)
+    trained = ClaimAnnotator(nlp, model_dir=str(copy))
+    data = trained.to_bytes()
+    shutil.rmtree(copy)  # the bytes carry the weights
+    assert ClaimAnnotator(nlp).from_bytes(data).classifier.name == StanceModel.load(root / "models" / "claims").name
+    # A component on the baseline records it: loaded where a model would be found, it stays on it.
+    baseline = ClaimAnnotator(nlp, model_dir="lexicon")
+    baseline.to_disk(tmp_path / "saved")
+    assert isinstance(ClaimAnnotator(nlp).from_disk(tmp_path / "saved").classifier, LexiconModel)
+    assert isinstance(ClaimAnnotator(nlp).from_bytes(baseline.to_bytes()).classifier, LexiconModel)
 
 
 def test_components_register_by_entry_point_and_a_saved_pipeline_loads_elsewhere(tmp_path: Path) -> None:
@@ -136,6 +161,19 @@ def test_stance_model_dir_finds_the_shipped_model_from_any_folder(tmp_path: Path
     monkeypatch.setattr(stage, "SHIPPED_MODEL_DIR", tmp_path / "gone")
     assert stage.stance_model_dir(None, warn=warnings.append) is None
     assert warnings and "cue-lexicon baseline" in warnings[0]
+
+
+def test_a_wheel_carries_the_shipped_model_inside_the_package() -> None:
+    """``pip install .`` (not editable) has no checkout beside it: the wheel must hold the model
+    where ``SHIPPED_MODEL_DIR`` looks for it."""
+    root = Path(__file__).resolve().parents[1]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert "pipeline.shipped_model" in setuptools["packages"]
+    assert setuptools["package-data"]["pipeline.shipped_model"] == ["*"]
+    assert (root / setuptools["package-dir"]["pipeline.shipped_model"] / "config.json").exists()
+    from pipeline import claims
+
+    assert claims._WHEEL_MODEL_DIR == Path(claims.__file__).resolve().parent / "shipped_model"
 
 
 def test_loading_a_pipeline_does_not_import_the_stance_model_code() -> None:

@@ -68,6 +68,26 @@ def test_component_roundtrips_to_disk(nlp, tmp_path: Path) -> None:
     assert len(loaded.patterns) == len(tagger.patterns)
 
 
+def test_component_roundtrips_to_bytes_with_added_patterns(nlp) -> None:
+    tagger = EntityTagger(nlp)
+    tagger.add_patterns([{"label": "TREATY", "pattern": "Paris Agreement", "id": "paris-agreement"}])
+    tagger.add_aliases({"united-states": ["Uncle Sam"]})
+    loaded = EntityTagger(nlp).from_bytes(tagger.to_bytes())
+    assert loaded.aliases["uncle sam"] == "united-states"
+    doc = loaded(nlp("The Paris Agreement binds its parties."))
+    assert [(e.text, e.label_, e.id_) for e in doc.ents] == [("Paris Agreement", "TREATY", "paris-agreement")]
+
+
+def test_without_overwrite_ents_the_statistical_entities_win_overlaps(nlp) -> None:
+    text = "The North Atlantic Treaty Organization met in Brussels."
+    kept = EntityTagger(nlp, overwrite_ents=False)(nlp(text))  # spaCy's NER: an ORG with "The"
+    assert [(e.text, e.label_) for e in kept.ents] == [("The North Atlantic Treaty Organization", "ORG"),
+                                                        ("Brussels", "GPE")]
+    assert kept.ents[0].id_ == "nato"
+    ruled = EntityTagger(nlp)(nlp(text))
+    assert [(e.text, e.label_) for e in ruled.ents][0] == ("North Atlantic Treaty Organization", "ALLIANCE")
+
+
 def test_roman_numerals() -> None:
     assert [roman_to_int(n) for n in ("V", "IV", "IX", "XL")] == [5, 4, 9, 40]
 

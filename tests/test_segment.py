@@ -181,3 +181,9 @@ def test_a_sentence_never_starts_with_a_colon_or_comma(nlp) -> None:
 def test_a_table_row_is_not_a_heading(nlp) -> None:
     doc = nlp("Country | Share\nPoland | 4 percent")
     assert [(s.kind, s.section) for s in segment_text(doc)] == [("sentence", None), ("sentence", None)]
+
+
+def test_a_table_row_is_one_segment(nlp) -> None:
+    doc = nlp("Sector | Exposure\nSteel | High\nAluminium | High")  # the parser cut "Steel |" from "High"
+    assert [doc.text[s.start:s.end] for s in segment_text(doc)] == ["Sector | Exposure", "Steel | High",
+                                                                     "Aluminium | High"]
